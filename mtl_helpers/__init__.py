@@ -1,0 +1,7 @@
+"""mtl_helpers: the code behind the mtl-nlp notebooks (multi-task learning for NLP with Keras 3).
+
+One module per idea: ``config`` (fast mode, seeds), ``data`` (real corpora, toy language, batching),
+``toy`` (the generated toy language), ``models`` (hard / soft / cross-stitch sharing), ``metrics``,
+``training`` (the joint trainer and evaluation), ``experiments``, ``plots``, ``widgets``, ``exercises``.
+"""
+__version__ = "0.1.0"

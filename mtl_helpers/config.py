@@ -1,0 +1,39 @@
+"""Run-wide settings: fast mode and seeding, read in one place.
+
+Fast mode (``MTL_FAST=1``) shrinks data sizes and epochs everywhere (tests, CI, notebooks) so that the
+whole collection runs in minutes on a laptop CPU. Every other module asks this one.
+"""
+from __future__ import annotations
+
+import os
+import random
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+FAST: bool = os.environ.get("MTL_FAST", "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def fast_or(full: T, fast: T) -> T:
+    """Return ``fast`` in fast mode (``MTL_FAST=1``), else ``full``."""
+    return fast if FAST else full
+
+
+def mode_banner() -> str:
+    """One line that tells a reader which mode this run is in."""
+    if FAST:
+        return "FAST MODE (MTL_FAST=1): data and epochs are shrunk; numbers are for checking, not for judging."
+    return "Class mode: full settings of this notebook (set MTL_FAST=1 for a quick check run)."
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and Keras/TensorFlow so that a seed gives the same numbers on one machine."""
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}; pass e.g. seed=0.")
+    import keras
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(int(seed))
