@@ -37,3 +37,33 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(int(seed))
+
+
+def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = ()) -> None:
+    """The first cell of every notebook: versions, mode, seeds, and the corpora the notebook needs.
+
+    Prints Python / TensorFlow / Keras versions and the mode banner, fixes the seeds, and loads each
+    task in ``tasks`` once (cached for the notebook), so a missing corpus is reported here, at the
+    top, with the one command that fetches it, instead of halfway down the notebook.
+    """
+    import platform
+
+    import keras
+    import tensorflow as tf
+
+    print(f"Python {platform.python_version()} | TensorFlow {tf.__version__} | Keras {keras.__version__}")
+    print(mode_banner())
+    set_seed(seed)
+    print(f"Seeds fixed: {seed}")
+    if tasks:
+        from mtl_helpers import data
+
+        missing = []
+        for name in tasks:
+            try:
+                data.load_task(name, seed=seed)
+            except data.CorpusMissingError as error:
+                missing.append(str(error))
+        if missing:
+            raise RuntimeError("Some corpora are missing:\n" + "\n".join(missing))
+        print(f"Data present for: {', '.join(tasks)}")
