@@ -1,0 +1,314 @@
+"""Tests of mtl_helpers.data: real corpus facts, splits, vocabulary, batching, errors and the CLI."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import nltk
+import numpy as np
+import pytest
+
+from mtl_helpers import config, data
+from mtl_helpers.data import CharVocabulary, CorpusMissingError, Split, TaskData, Vocabulary
+
+CHUNK_TYPES = ["ADJP", "ADVP", "CONJP", "INTJ", "LST", "NP", "PP", "PRT", "SBAR", "UCP", "VP"]
+NER_TAGS = sorted(["O"] + [f"{b}-{t}" for t in ("LOC", "MISC", "ORG", "PER") for b in "BI"])
+
+
+def _counter(*splits: Split) -> Counter:
+    return Counter(tuple(s) for split in splits for s in split.tokens)
+
+
+# ------------------------------------------------------------------------------------------ corpora
+def test_task_names_follow_the_spec():
+    assert data.TASK_NAMES == ("sentiment", "subjectivity", "pos", "chunk", "ner_es", "ner_nl", "pos_es",
+                               "pos_nl", "lm", "toy_topic", "toy_sentiment", "toy_ner", "toy_roles",
+                               "toy_translate")
+    assert str(data.PROJECT_NLTK_DATA) in nltk.data.path
+
+
+@pytest.mark.parametrize("name, sizes, kind, corpus", [
+    ("sentiment", (8530, 1066, 1066), "classification", "sentence_polarity"),
+    ("subjectivity", (8000, 1000, 1000), "classification", "subjectivity"),
+    ("pos", (8042, 894, 2012), "tagging", "conll2000"),
+    ("chunk", (8042, 894, 2012), "tagging", "conll2000"),
+    ("ner_es", (8323, 1915, 1517), "tagging", "conll2002"),
+    ("pos_nl", (15806, 2895, 5195), "tagging", "conll2002"),
+])
+def test_full_corpus_sizes(name, sizes, kind, corpus):
+    task = data.load_task(name, full=True)
+    assert (len(task.train), len(task.dev), len(task.test)) == sizes
+    assert (task.kind, task.corpus, task.name) == (kind, corpus, name)
+
+
+def test_label_inventories():
+    assert data.load_task("sentiment").labels == ["neg", "pos"]
+    assert data.load_task("subjectivity").labels == ["obj", "subj"]
+    chunk = data.load_task("chunk", full=True)
+    assert chunk.labels == sorted(["O"] + [f"{b}-{t}" for t in CHUNK_TYPES for b in "BI"])  # 11 types, BIO
+    assert data.load_task("ner_nl", full=True).labels == NER_TAGS
+    assert data.load_task("ner_es", full=True).labels == NER_TAGS
+    pos = data.load_task("pos", full=True)
+    assert {"NN", "VBZ", "DT", "IN", "."} <= set(pos.labels) and len(pos.labels) == 44
+    assert len(data.load_task("pos_nl", full=True).labels) == 12
+    for task in (pos, chunk):  # every tag of every split is in the inventory, sorted
+        assert task.labels == sorted(task.labels)
+        assert {t for sp in (task.train, task.dev, task.test) for tags in sp.labels for t in tags} == set(task.labels)
+
+
+def test_conll2002_has_no_docstart_or_empty_sentences():
+    task = data.load_task("ner_nl", full=True)
+    for split in (task.train, task.dev, task.test):
+        assert all(len(s) > 0 and "-DOCSTART-" not in s for s in split.tokens)
+        assert all(len(s) == len(t) for s, t in zip(split.tokens, split.labels))
+
+
+def test_splits_partition_the_corpus():
+    from nltk.corpus import conll2000, sentence_polarity
+
+    senti = data.load_task("sentiment", full=True, seed=3)
+    assert _counter(senti.train, senti.dev, senti.test) == Counter(tuple(s) for s in sentence_polarity.sents())
+    chunk = data.load_task("chunk", full=True, seed=3)
+    assert _counter(chunk.train, chunk.dev) == Counter(tuple(s) for s in conll2000.sents("train.txt"))
+    assert _counter(chunk.test) == Counter(tuple(s) for s in conll2000.sents("test.txt"))
+    # no sentence is in two splits (unless the corpus itself repeats it)
+    corpus_counts = Counter(tuple(s) for s in conll2000.sents("train.txt"))
+    shared = set(_counter(chunk.train)) & set(_counter(chunk.dev))
+    assert all(corpus_counts[s] > 1 for s in shared)
+
+
+def test_splits_are_seeded():
+    a, b = data.load_task("sentiment", seed=1, full=True), data.load_task("sentiment", seed=1, full=True)
+    c = data.load_task("sentiment", seed=2, full=True)
+    assert a.dev.tokens == b.dev.tokens and a.dev.labels == b.dev.labels
+    assert _counter(a.dev) != _counter(c.dev)
+    chunk1, chunk2 = data.load_task("chunk", seed=1, full=True), data.load_task("chunk", seed=2, full=True)
+    assert _counter(chunk1.dev) != _counter(chunk2.dev)
+    assert _counter(chunk1.test) == _counter(chunk2.test)  # official test set, only its order is seeded
+
+
+def test_pos_and_chunk_share_sentences_as_do_ner_and_pos_per_language():
+    pos, chunk = data.load_task("pos", seed=5), data.load_task("chunk", seed=5)
+    for split in data.SPLITS:
+        assert pos.split(split).tokens == chunk.split(split).tokens
+    assert data.load_task("ner_es", seed=5).dev.tokens == data.load_task("pos_es", seed=5).dev.tokens
+    assert pos.labels != chunk.labels
+
+
+def test_fast_mode_caps_and_fraction():
+    assert config.FAST  # tests/conftest.py
+    chunk = data.load_task("chunk")
+    assert (len(chunk.train), len(chunk.dev), len(chunk.test)) == data.FAST_CAPS
+    small = data.load_task("chunk", max_sentences=50)
+    assert (len(small.train), len(small.dev), len(small.test)) == (50, 50, 50)
+    assert small.train.tokens == chunk.train.tokens[:50]
+    part = data.load_task("chunk", fraction=0.25)
+    assert len(part.train) == 200 and part.train.tokens == chunk.train.tokens[:200]
+    assert part.dev.tokens == chunk.dev.tokens  # fraction touches train only
+
+
+def test_load_task_returns_independent_copies():
+    a = data.load_task("sentiment")
+    a.train.tokens.clear()
+    a.labels.append("x")
+    b = data.load_task("sentiment")
+    assert len(b.train) == 800 and b.labels == ["neg", "pos"]
+
+
+def test_lm_reads_train_text_of_its_sources_only():
+    lm = data.load_task("lm", lm_sources=("sentiment", "pos"), max_sentences=100)
+    assert lm.kind == "lm" and lm.labels == [] and lm.train.labels == []
+    senti, pos = data.load_task("sentiment", max_sentences=100), data.load_task("pos", max_sentences=100)
+    assert set(_counter(lm.train)) <= set(_counter(senti.train, pos.train))
+    assert set(_counter(lm.dev)) <= set(_counter(senti.dev, pos.dev))
+    assert len(lm.train) == 100 and lm.corpus == "sentence_polarity+conll2000"
+
+
+def test_toy_tasks_through_load_task():
+    tasks = data.load_tasks(data.TOY_TASK_NAMES, toy_size=200, relatedness=0.5, seed=1)
+    assert list(tasks) == list(data.TOY_TASK_NAMES)
+    assert {t.kind for t in tasks.values()} == {"classification", "tagging", "seq2seq"}
+    assert all(t.corpus == "toy" and len(t.train) + len(t.dev) + len(t.test) == 200 for t in tasks.values())
+    assert tasks["toy_ner"].train.tokens == tasks["toy_roles"].train.tokens
+    assert len(data.load_task("toy_ner").train) == int(0.8 * data.TOY_SIZE_FAST)
+
+
+# ------------------------------------------------------------------------------------------ vocabulary
+def test_vocabulary_uses_train_words_only():
+    tasks = data.load_tasks(["chunk", "sentiment"], max_sentences=300)
+    vocab = Vocabulary.from_tasks(tasks)
+    train_words = {w.lower() for t in tasks.values() for s in t.train.tokens for w in s}
+    assert set(vocab.tokens[4:]) == train_words
+    unseen = {w for t in tasks.values() for s in t.dev.tokens + t.test.tokens for w in s} - train_words
+    unseen = {w for w in unseen if w.lower() not in train_words}
+    assert unseen, "dev/test of these corpora do contain words not in train"
+    assert all(w not in vocab for w in unseen)
+    assert vocab.encode(sorted(unseen)[:5]) == [Vocabulary.OOV] * 5
+    assert any(any(c.isupper() for w in s for c in w) for s in tasks["chunk"].train.tokens)  # case kept
+
+
+def test_vocabulary_order_specials_min_count_and_config():
+    sentences = [["b", "a", "A", "c"], ["a", "b", "d"]]
+    vocab = Vocabulary.build(sentences)
+    assert vocab.tokens == ["<pad>", "<unk>", "<s>", "</s>", "a", "b", "c", "d"]  # count desc, then alphabetical
+    assert (Vocabulary.PAD, Vocabulary.OOV, Vocabulary.BOS, Vocabulary.EOS) == (0, 1, 2, 3)
+    assert vocab.encode(["A", "zzz", "d"]) == [4, 1, 7] and vocab.decode([4, 1]) == ["a", "<unk>"]
+    assert Vocabulary.build(sentences, min_count=2).tokens[4:] == ["a", "b"]
+    cased = Vocabulary.build(sentences, lowercase=False)
+    assert "A" in cased and "a" in cased and cased.encode(["A"]) != cased.encode(["a"])
+    assert Vocabulary.build(sentences, max_size=1).tokens[4:] == ["a"]
+    again = Vocabulary.from_config(json.loads(json.dumps(vocab.to_config())))
+    assert again.tokens == vocab.tokens and len(again) == 8 and "<pad>" not in again
+
+
+def test_char_vocabulary():
+    chars = CharVocabulary.build([["Ab", "abc"]], max_word_length=3)
+    assert chars.chars[:2] == ["<pad>", "<unk>"] and len(chars) == 6  # A, a, b, c: case kept
+    ids = chars.encode(["abcd", "Z"])
+    assert ids.shape == (2, 3) and ids.dtype == np.int32
+    assert ids[1].tolist() == [CharVocabulary.OOV, 0, 0]
+    assert CharVocabulary.from_config(chars.to_config()).chars == chars.chars
+
+
+# ------------------------------------------------------------------------------------------ batching
+def test_bucketing_reduces_padding_on_conll2000():
+    lengths = [len(s) for s in data.load_task("chunk", full=True).train.tokens]
+    assert 22 < np.mean(lengths) < 26 and max(lengths) == 78
+    random_waste = data.padding_waste(lengths, 32, bucket=False)
+    bucket_waste = data.padding_waste(lengths, 32, bucket=True)
+    assert random_waste > 0.4 and bucket_waste < 0.05
+    assert data.padding_waste([5, 5, 5], 2, bucket=False) == 0.0
+    assert data.padding_waste([1, 3], 2, bucket=False) == pytest.approx(2 / 6)
+
+
+def _batches(ds):
+    return [(
+        {k: v.numpy() for k, v in inputs.items()}, targets.numpy(), weights.numpy()) for inputs, targets, weights in ds]
+
+
+def test_tagging_batches_shapes_masks_and_coverage():
+    task = data.load_task("chunk", max_sentences=100)
+    vocab = Vocabulary.from_tasks([task])
+    chars = CharVocabulary.from_tasks([task])
+    batches = _batches(data.make_dataset(task, vocab, batch_size=16, char_vocab=chars))
+    assert len(batches) == 7
+    n_sent, n_tok = 0, 0
+    for inputs, targets, weights in batches:
+        tokens = inputs["tokens"]
+        assert tokens.dtype == np.int32 and targets.dtype == np.int32 and weights.dtype == np.float32
+        assert tokens.shape == targets.shape == weights.shape
+        assert inputs["chars"].shape == tokens.shape + (data.MAX_WORD_LENGTH,)
+        assert np.array_equal(weights, (tokens != 0).astype(np.float32))
+        assert np.all(targets[tokens == 0] == 0) and np.all(inputs["chars"][tokens == 0] == 0)
+        assert (tokens != 0).sum(axis=1).max() == tokens.shape[1]  # padded to the batch's longest sentence
+        n_sent += len(tokens)
+        n_tok += int(weights.sum())
+    assert n_sent == 100 and n_tok == sum(len(s) for s in task.train.tokens)
+    # order kept without bucketing/shuffle: targets line up with task labels
+    inputs, targets, weights = _batches(data.make_dataset(task, vocab, "dev", batch_size=4, bucket=False))[0]
+    first = task.dev.labels[0]
+    assert [task.labels[i] for i in targets[0][: len(first)]] == first
+
+
+def test_classification_lm_and_seq2seq_batches():
+    senti = data.load_task("sentiment", max_sentences=40)
+    vocab = Vocabulary.from_tasks([senti])
+    inputs, targets, weights = _batches(data.make_dataset(senti, vocab, "dev", batch_size=8))[0]
+    assert targets.shape == weights.shape == (8,) and set(np.unique(weights)) == {1.0}
+
+    lm = data.load_task("lm", lm_sources=("sentiment",), max_sentences=40)
+    inputs, targets, weights = _batches(data.make_dataset(lm, vocab, "train", batch_size=8, shuffle=False,
+                                                          bucket=False))[0]
+    ids = vocab.encode(lm.train.tokens[0])
+    n = len(ids)
+    assert inputs["tokens"][0, : n + 1].tolist() == [Vocabulary.BOS] + ids
+    assert targets[0, : n + 1].tolist() == ids + [Vocabulary.EOS]
+    assert weights[0].sum() == n + 1
+
+    toy = data.load_task("toy_translate", toy_size=100)
+    src, tgt = Vocabulary.from_tasks([toy]), Vocabulary.build(toy.train.labels)
+    with pytest.raises(ValueError, match="target_vocab"):
+        data.make_dataset(toy, src)
+    inputs, targets, weights = _batches(data.make_dataset(toy, src, "dev", target_vocab=tgt, batch_size=4,
+                                                          bucket=False))[0]
+    assert inputs["decoder_tokens"].shape == targets.shape == weights.shape
+    t0 = tgt.encode(toy.dev.labels[0])
+    assert inputs["decoder_tokens"][0, : len(t0) + 1].tolist() == [Vocabulary.BOS] + t0
+    assert targets[0, : len(t0) + 1].tolist() == t0 + [Vocabulary.EOS]
+
+
+def test_dataset_is_seeded_and_reshuffles_each_epoch():
+    task = data.load_task("chunk", max_sentences=120)
+    vocab = Vocabulary.from_tasks([task])
+
+    def first_tokens(seed, epochs=2):
+        ds = data.make_dataset(task, vocab, batch_size=16, seed=seed, repeat=True)
+        return [b[0]["tokens"][:, 0].tolist() for b in _batches(ds.take(8 * epochs))]
+
+    a, b, c = first_tokens(0), first_tokens(0), first_tokens(1)
+    assert a == b and a != c
+    assert a[:8] != a[8:]  # epoch 2 has another order
+    ds = data.make_dataset(task, vocab, batch_size=16, drop_remainder=True)
+    assert int(ds.cardinality()) == 7 and all(len(x[1]) == 16 for x in _batches(ds))
+
+
+def test_make_dataset_bucketing_pads_less():
+    task = data.load_task("chunk")  # fast-mode cap: 800 train sentences
+    vocab = Vocabulary.from_tasks([task])
+
+    def padded(bucket):
+        return sum(b[0]["tokens"].size for b in _batches(data.make_dataset(task, vocab, batch_size=32, bucket=bucket)))
+
+    assert padded(True) < 0.75 * padded(False)
+
+
+# ------------------------------------------------------------------------------------------ bad input
+def test_bad_input_raises_value_error_naming_the_fix():
+    with pytest.raises(ValueError, match="unknown task 'posx'.*chunk"):
+        data.load_task("posx")
+    for bad in (0, 0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\]"):
+            data.load_task("pos", fraction=bad)
+    with pytest.raises(ValueError, match="max_sentences"):
+        data.load_task("pos", max_sentences=0)
+    with pytest.raises(ValueError, match="no words"):
+        Vocabulary.build([])
+    with pytest.raises(ValueError, match="one tag per token"):
+        TaskData("t", "tagging", "x", ["O"], Split([["a", "b"]], [["O"]]), Split([]), Split([]))
+    task = TaskData("t", "tagging", "x", ["O"], Split([["a", "b"]], [["O", "O"]]), Split([]), Split([]))
+    vocab = Vocabulary.from_tasks([task])
+    with pytest.raises(ValueError, match="is empty"):
+        data.make_dataset(task, vocab, "dev")
+    with pytest.raises(ValueError, match="batch_size"):
+        data.make_dataset(task, vocab, batch_size=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        data.padding_waste([3, 4], 0, bucket=True)
+    task.train.labels[0] = ["O"]  # broken after construction: encoding still refuses
+    with pytest.raises(ValueError, match="1 tags"):
+        data.encode_task(task, vocab, "train")
+    with pytest.raises(ValueError, match="unknown split"):
+        data.encode_task(task, vocab, "validation")
+
+
+def test_missing_corpus_names_the_download_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
+    with pytest.raises(CorpusMissingError) as err:
+        data.load_task("chunk")  # even though chunk was read (and cached) before
+    assert isinstance(err.value, LookupError)
+    message = str(err.value)
+    assert "conll2000" in message and "python -m mtl_helpers.data download" in message
+    assert "nltk.download('conll2000'" in message
+    assert data.main(["check"]) == 1
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def test_cli_list_csv_shows_full_sizes(capsys):
+    assert data.main(["list", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "task,kind,corpus,labels,train,dev,test"
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert list(rows) == list(data.TASK_NAMES)
+    assert rows["chunk"] == ["chunk", "tagging", "conll2000", "23", "8042", "894", "2012"]
+    assert rows["toy_translate"][1:4] == ["seq2seq", "toy", "0"]
+    assert data.main(["check"]) == 0
