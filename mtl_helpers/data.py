@@ -202,11 +202,6 @@ def _locate(corpus: str) -> tuple[str, str]:
     return str(pointer.path), ""
 
 
-def _where(location: tuple[str, str]) -> str:
-    """A readable path for a location from :func:`_locate`."""
-    return location[0]
-
-
 def _root(location: tuple[str, str]) -> nltk.data.PathPointer:
     """An NLTK path pointer for a location from :func:`_locate`."""
     path, entry = location
@@ -223,14 +218,14 @@ def _read_corpus(corpus: str, location: tuple[str, str]) -> dict[str, list]:
     from nltk.corpus.reader import CategorizedSentencesCorpusReader, ConllChunkCorpusReader
 
     root = _root(location)
-    if corpus == "sentence_polarity":
-        reader = CategorizedSentencesCorpusReader(root, r"rt-polarity\.(neg|pos)",
-                                                  cat_pattern=r"rt-polarity\.(neg|pos)", encoding="utf-8")
-    elif corpus == "subjectivity":
-        reader = CategorizedSentencesCorpusReader(
-            root, r"(quote.tok.gt9|plot.tok.gt9)\.5000",
-            cat_map={"quote.tok.gt9.5000": ["subj"], "plot.tok.gt9.5000": ["obj"]}, encoding="latin-1")
     if corpus in ("sentence_polarity", "subjectivity"):
+        if corpus == "sentence_polarity":
+            reader = CategorizedSentencesCorpusReader(root, r"rt-polarity\.(neg|pos)",
+                                                      cat_pattern=r"rt-polarity\.(neg|pos)", encoding="utf-8")
+        else:
+            reader = CategorizedSentencesCorpusReader(
+                root, r"(quote.tok.gt9|plot.tok.gt9)\.5000",
+                cat_map={"quote.tok.gt9.5000": ["subj"], "plot.tok.gt9.5000": ["obj"]}, encoding="latin-1")
         return {"all": [(list(s), c) for c in sorted(reader.categories()) for s in reader.sents(categories=c)]}
     if corpus == "conll2000":
         reader = ConllChunkCorpusReader(root, ["train.txt", "test.txt"], ("NP", "VP", "PP"), encoding="ascii")
@@ -388,7 +383,7 @@ def load_task(name: str, *, seed: int = 0, fraction: float = 1.0, max_sentences:
     else:
         size = TOY_SIZE_FAST if config.FAST and not full else TOY_SIZE
     rel = float(relatedness) if is_toy else 1.0
-    return _copy(_build_task(name, int(seed), caps, float(fraction), rel, int(size), lm_sources))
+    return _copy(_build_task(name, int(seed), caps, float(fraction), rel, size, lm_sources))
 
 
 def load_tasks(names: Sequence[str], **kwargs: Any) -> dict[str, TaskData]:
@@ -469,6 +464,7 @@ class Vocabulary:
         return len(self.tokens)
 
     def __contains__(self, word: object) -> bool:
+        """True for real vocabulary words (after lowercasing if the vocabulary does); False for specials."""
         return isinstance(word, str) and self._norm(word) in self._ids and self._norm(word) not in self.SPECIALS
 
     def to_config(self) -> dict:
@@ -702,7 +698,7 @@ def _cmd_check() -> int:
     missing = 0
     for corpus in CORPORA:
         try:
-            print(f"{corpus:18} present  {_where(_locate(corpus))}")
+            print(f"{corpus:18} present  {_locate(corpus)[0]}")
         except CorpusMissingError:
             missing += 1
             print(f"{corpus:18} MISSING  (run: {DOWNLOAD_COMMAND})")
@@ -713,7 +709,7 @@ def _cmd_download() -> int:
     failed = []
     for corpus in CORPORA:
         try:
-            print(f"{corpus}: already present in {_where(_locate(corpus))}")
+            print(f"{corpus}: already present in {_locate(corpus)[0]}")
             continue
         except CorpusMissingError:
             pass
