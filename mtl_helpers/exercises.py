@@ -61,3 +61,130 @@ def show_solution(notebook: str, exercise: str) -> None:
     parts = [source if kind == "markdown" else f"```python\n{source}\n```"
              for kind, source in solution_cells(notebook, exercise)]
     display(Markdown("\n\n".join(parts)))
+
+
+# --- 00-02 ---
+# Notebook 01 (background) and 02 (the θ formulation). Every expected value is computed from the
+# arguments, so the checkers hold in fast mode and in class mode alike.
+MTL_REASONS: tuple[str, ...] = ("implicit data augmentation", "attention focusing", "eavesdropping",
+                                "representation bias", "regularisation")
+# Scenarios of Exercise 1.4 and the reason (Ruder 2017, section 3) each one illustrates best.
+MTL_REASON_SCENARIOS: dict[str, tuple[str, str]] = {
+    "A": ("Named entities are rare in the sentiment data, but the NER task sees thousands; the shared "
+          "encoder learns what a name looks like from the NER labels and sentiment reuses it.", "eavesdropping"),
+    "B": ("Each task has only 300 noisy labelled sentences; the shared encoder is trained on all tasks' "
+          "sentences, so its noise averages out.", "implicit data augmentation"),
+    "C": ("The model must work for every one of the training tasks, which prefers features that will also "
+          "suit a new, related task later.", "representation bias"),
+    "D": ("With many irrelevant input features and little data, the other tasks' evidence tells the model "
+          "which features matter.", "attention focusing"),
+    "E": ("A model that must also fit a second task cannot memorise the quirks of the first task's "
+          "training set as easily, so its train-test gap shrinks.", "regularisation"),
+}
+
+
+def check_hard_sharing_saving(answer: Any, single_parameters: list[int], hard_parameters: int, *,
+                              quiet: bool = False) -> bool:
+    """Exercise 1.1: parameters saved by one hard-shared model instead of the single-task models."""
+    expected = int(sum(single_parameters)) - int(hard_parameters)
+    return report(close(answer, expected, rel=0, abs_=0.5), exercise="1.1", quiet=quiet,
+                  hint="add up the parameters of all single-task models, then subtract the hard-shared "
+                       "model's; the saving is the shared part θ_sh that is stored once instead of T times.")
+
+
+def check_proportional_share(answer: Any, sizes: dict[str, int], task: str, *, quiet: bool = False) -> bool:
+    """Exercise 1.2: share of training steps that go to ``task`` under proportional sampling."""
+    if task not in sizes:
+        raise ValueError(f"task {task!r} is not in sizes {sorted(sizes)}; pass one of those names.")
+    expected = sizes[task] / sum(sizes.values())
+    return report(close(answer, expected, rel=1e-3), exercise="1.2", quiet=quiet,
+                  hint="proportional sampling draws a task with probability n_t / Σ n (its share of all "
+                       "training sentences); the rest of the shared encoder's updates come from the other "
+                       "task: that is the implicit data augmentation.")
+
+
+def check_delta_mtl_pair(answer: Any, mtl: dict[str, float], single: dict[str, float], *,
+                         quiet: bool = False) -> bool:
+    """Exercise 1.3: Δ_MTL in percent (mean relative gain of the multi-task model over single-task)."""
+    from mtl_helpers.metrics import delta_mtl
+
+    expected = delta_mtl(mtl, single)
+    return report(close(answer, expected, rel=1e-3, abs_=1e-6), exercise="1.3", quiet=quiet,
+                  hint="for each task compute (M_mtl − M_single) / M_single · 100 (higher-is-better "
+                       "metrics), then average over the tasks; the result is in percent, not a fraction.")
+
+
+def check_mtl_reasons(answer: Any, *, quiet: bool = False) -> bool:
+    """Exercise 1.4: the reason behind each scenario of MTL_REASON_SCENARIOS (a dict letter → reason)."""
+    expected = {letter: reason for letter, (_, reason) in MTL_REASON_SCENARIOS.items()}
+    given = ({str(k).strip().upper(): str(v).strip().lower().replace("regularization", "regularisation")
+              for k, v in answer.items()} if isinstance(answer, dict) else {})
+    wrong = sorted(letter for letter in expected if given.get(letter) != expected[letter])
+    return report(not wrong, exercise="1.4", quiet=quiet,
+                  hint=f"scenario(s) {', '.join(wrong)} are not matched yet; use the names in "
+                       f"exercises.MTL_REASONS. Ask of each: is it about more data (augmentation), about "
+                       f"which features matter (attention), about a feature easier for another task "
+                       f"(eavesdropping), or about future tasks (representation bias)?")
+
+
+def _bilstm_parameters_up_to(layers: int, embedding_dim: int, hidden_units: int) -> int:
+    from mtl_helpers.widgets import bilstm_layer_parameters
+
+    return sum(bilstm_layer_parameters(n, embedding_dim, hidden_units) for n in range(1, layers + 1))
+
+
+def check_shared_parameter_count(answer: Any, vocab_size: int, embedding_dim: int, hidden_units: int,
+                                 shared_layers: int, *, quiet: bool = False) -> bool:
+    """Exercise 2.1: |θ_sh| of a hard-shared BiLSTM model (embedding + the lowest shared_layers layers)."""
+    expected = vocab_size * embedding_dim + _bilstm_parameters_up_to(shared_layers, embedding_dim, hidden_units)
+    return report(close(answer, expected, rel=0, abs_=0.5), exercise="2.1", quiet=quiet,
+                  hint="θ_sh = embedding (V·E) + each shared BiLSTM layer; one LSTM direction has "
+                       "4u(d+u) + 4u weights (kernel, recurrent kernel, bias); layer 1 reads d = E, "
+                       "a higher layer's direction reads d = u (its own half of the layer below); ×2 directions.")
+
+
+def check_l2_penalty(answer: Any, tower_weights: list[list], coupling_weight: float, *,
+                     quiet: bool = False) -> bool:
+    """Exercise 2.2: λ·Σ_{i<j} Σ_k ‖W_k^(i) − W_k^(j)‖² for the towers' weight lists (same shapes)."""
+    import itertools
+
+    import numpy as np
+
+    expected = coupling_weight * sum(
+        float(np.sum((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2))
+        for tower_i, tower_j in itertools.combinations(tower_weights, 2) for a, b in zip(tower_i, tower_j))
+    return report(close(answer, expected, rel=1e-4, abs_=1e-9), exercise="2.2", quiet=quiet,
+                  hint="take every PAIR of towers (i < j, not i = j, not both orders), sum the squared "
+                       "differences of matching weights (a squared Frobenius norm, no square root), and "
+                       "multiply by λ at the end.")
+
+
+LAMBDA_ZERO_CHOICES: dict[str, str] = {
+    "a": "hard sharing: all tasks use the same weights",
+    "b": "T independent single-task models trained side by side",
+    "c": "one model whose towers are forced to be equal",
+    "d": "cross-stitch units with α = 1/T everywhere",
+}
+
+
+def check_lambda_zero(answer: Any, *, quiet: bool = False) -> bool:
+    """Exercise 2.3: what soft sharing with λ = 0 is (a letter of LAMBDA_ZERO_CHOICES)."""
+    return report(str(answer).strip().lower() == "b", exercise="2.3", quiet=quiet,
+                  hint="with λ = 0 the objective is Σ_t w_t·L_t(θ_t): nothing ties θ_i to θ_j, so each "
+                       "tower's gradient comes from its own task only. Large λ is the other extreme.")
+
+
+def check_cross_stitch(answer: Any, alpha: Any, outputs: list, task_index: int, *, quiet: bool = False) -> bool:
+    """Exercise 2.4: the cross-stitch output x̃_i = Σ_j α_ij x_j of task ``task_index``."""
+    import numpy as np
+
+    alpha = np.asarray(alpha, dtype=np.float64)
+    expected = sum(alpha[task_index, j] * np.asarray(x, dtype=np.float64) for j, x in enumerate(outputs))
+    try:
+        ok = np.shape(answer) == np.shape(expected) and np.allclose(np.asarray(answer, dtype=np.float64),
+                                                                    expected, rtol=1e-4, atol=1e-6)
+    except (TypeError, ValueError):
+        ok = False
+    return report(bool(ok), exercise="2.4", quiet=quiet,
+                  hint="row i of α says how much of every task's activations task i takes: "
+                       "x̃_i = α_i1·x_1 + α_i2·x_2 (use the row, not the column, and keep the shapes of x).")
