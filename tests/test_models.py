@@ -1,0 +1,392 @@
+"""Tests for mtl_helpers.models: θ accounting, coupling penalties, cross-stitch, masking, no-peeking, save/load."""
+from __future__ import annotations
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mtl_helpers import models
+from mtl_helpers.models import (EncoderConfig, TaskSpec, build_model, build_single_task, theta_partition,
+                                tower_distance)
+
+VOCAB = 20
+SMALL = dict(embedding_dim=4, hidden_units=3, num_layers=1, dropout=0.0)
+ALL_KINDS = [TaskSpec("cls", "classification", 3), TaskSpec("tag", "tagging", 4), TaskSpec("lm", "lm", VOCAB),
+             TaskSpec("mt", "seq2seq", 7)]
+
+
+def encoder(kind: str = "bilstm", **overrides) -> EncoderConfig:
+    return EncoderConfig(VOCAB, kind=kind, **{**SMALL, **({"num_heads": 2} if kind == "transformer" else {}),
+                                            **overrides})
+
+
+def batch(seed: int = 0, rows: int = 3, length: int = 6, chars: bool = False, decoder: bool = True) -> dict:
+    """Random int inputs, each row padded with 0 after a random real length (>= 2)."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(4, VOCAB, size=(rows, length)).astype("int32")
+    for row, n in enumerate(rng.integers(2, length + 1, size=rows)):
+        tokens[row, n:] = 0
+    inputs = {"tokens": tokens}
+    if chars:
+        ch = rng.integers(1, 9, size=(rows, length, 5)).astype("int32")
+        ch[:, :, 4:] = 0
+        inputs["chars"] = ch * (tokens[..., None] > 0)
+    if decoder:
+        inputs["decoder_tokens"] = np.concatenate([np.full((rows, 1), 2), rng.integers(4, 7, (rows, 3))], 1).astype("int32")
+    return inputs
+
+
+def numpy_out(out: dict) -> dict:
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+# ------------------------------------------------------------------------------------------- shapes
+@pytest.mark.parametrize("kind", ["bilstm", "transformer"])
+def test_every_head_returns_logits_of_the_contract_shape(kind):
+    model = build_model(ALL_KINDS, encoder(kind), sharing="hard")
+    out = model(batch())
+    assert out["cls"].shape == (3, 3)
+    assert out["tag"].shape == (3, 6, 4)
+    assert out["lm"].shape == (3, 6, VOCAB)
+    assert out["mt"].shape == (3, 4, 7)
+    for name in model.task_names:  # task_call gives the same numbers as the all-heads call
+        np.testing.assert_allclose(model.task_call(batch(), name), out[name], atol=1e-6)
+
+
+def test_task_call_runs_only_the_needed_tower():
+    model = build_model(ALL_KINDS[:2] + ALL_KINDS[3:], encoder(), sharing="soft", coupling_weight=0.1)
+    no_decoder = batch(decoder=False)
+    with pytest.raises(ValueError, match="decoder_tokens"):
+        model(no_decoder)  # all heads: the seq2seq head needs decoder tokens
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model.task_call(no_decoder, "cls"))  # the cls tower alone does not
+    grads = tape.gradient(loss, model.task_variables("cls") + model.task_variables("tag"))
+    n_cls = len(model.task_variables("cls"))
+    assert all(g is not None for g in grads[:n_cls])
+    assert all(g is None for g in grads[n_cls:])  # the other tower was never run
+
+
+# ------------------------------------------------------------------------------------------- θ accounting
+VARIANTS = [
+    dict(sharing="hard"), dict(sharing="hard", shared_layers=0), dict(sharing="hard", shared_layers=1),
+    dict(sharing="none"), dict(sharing="soft"), dict(sharing="cross_stitch"),
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(map(str, v.values())))
+def test_partition_covers_every_weight_once(variant):
+    tasks = [TaskSpec("a", "classification", 3), TaskSpec("b", "tagging", 5, read_layer=1)]
+    model = build_model(tasks, encoder(num_layers=2), **variant)
+    table = theta_partition(model)
+    assert list(table.columns) == ["group", "parameters", "weights", "share"]
+    assert list(table["group"]) == ["shared", "a", "b", "coupling"]
+    assert table["parameters"].sum() == model.count_params()
+    assert table["weights"].sum() == len(model.weights)
+    assert table["share"].sum() == pytest.approx(1.0)
+    groups = dict(zip(table["group"], table["parameters"]))
+    assert (groups["shared"] > 0) == (variant["sharing"] == "hard")
+    assert (groups["coupling"] > 0) == (variant["sharing"] == "cross_stitch")
+    # the trainer's view agrees with the table
+    trainable = {id(v) for v in model.trainable_weights}
+    parts = [model.shared_variables(), model.task_variables("a"), model.task_variables("b"), model.coupling_variables()]
+    ids = [id(v) for part in parts for v in part]
+    assert len(ids) == len(set(ids)) and set(ids) == trainable
+
+
+def test_read_layer_gives_a_head_on_a_shared_layer_no_tower():
+    tasks = [TaskSpec("low", "tagging", 5, read_layer=1), TaskSpec("high", "tagging", 5)]
+    model = build_model(tasks, encoder(num_layers=2), sharing="hard", shared_layers=1)
+    groups = dict(zip(*theta_partition(model)[["group", "parameters"]].T.values))
+    assert groups["low"] == 2 * 3 * 5 + 5  # Dense(2·units → 5) only
+    assert groups["high"] > groups["low"]  # its own second layer
+
+
+@pytest.mark.parametrize("kind,shared_layers", [("bilstm", None), ("bilstm", 1), ("transformer", None)])
+def test_hard_sharing_saves_exactly_t_minus_one_copies_of_theta_sh(kind, shared_layers):
+    tasks = [TaskSpec("a", "classification", 3), TaskSpec("b", "tagging", 5), TaskSpec("c", "lm", VOCAB)]
+    enc = encoder(kind, num_layers=2)
+    hard = build_model(tasks, enc, sharing="hard", shared_layers=shared_layers)
+    singles = sum(build_single_task(t, enc).count_params() for t in tasks)
+    theta_sh = int(theta_partition(hard).set_index("group").loc["shared", "parameters"])
+    assert theta_sh > 0
+    assert singles - hard.count_params() == (len(tasks) - 1) * theta_sh
+
+
+# ------------------------------------------------------------------------------------------- coupling penalties
+def _set_towers(model, constants):
+    for name, c in zip(model.task_names, constants):
+        for v in model.task_variables(name):
+            v.assign(np.full(v.shape, c, dtype="float32"))
+
+
+# hand count for vocab 20, embedding 4, 1 BiLSTM layer of 3 units per direction:
+P_EMBEDDING = VOCAB * 4  # 80
+P_LAYER = 2 * 4 * (3 * (4 + 3) + 3)  # two LSTMs, 4 gates each: kernel 4·3, recurrent 3·3, bias 3 → 192
+
+
+def test_l2_penalty_equals_hand_computed_value():
+    tasks = [TaskSpec(n, "classification", 2) for n in "abc"]
+    model = build_model(tasks, encoder(), sharing="soft", coupling="l2", coupling_weight=2.0)
+    _set_towers(model, [1.0, 0.5, 0.0])
+    # Σ_pairs (c_i − c_j)² per weight = 0.25 + 1 + 0.25, over every tower weight (embedding + layer)
+    expected = 2.0 * 1.5 * (P_EMBEDDING + P_LAYER)
+    assert float(model.penalty()) == pytest.approx(expected, rel=1e-6)
+    mean_model = build_model(tasks, encoder(), sharing="soft", coupling="l2_mean", coupling_weight=2.0)
+    _set_towers(mean_model, [1.0, 0.5, 0.0])
+    assert float(mean_model.penalty()) == pytest.approx(2.0 * 0.5 * (P_EMBEDDING + P_LAYER), rel=1e-6)
+
+
+def test_trace_norm_on_a_hand_example():
+    tasks = [TaskSpec(n, "classification", 2) for n in "ab"]
+    model = build_model(tasks, encoder(), sharing="soft", coupling="trace_norm", coupling_weight=1.0)
+    _set_towers(model, [1.0, 0.0])  # rows [1…1] and [0…0]: singular values √P and 0, per layer
+    assert float(model.penalty()) == pytest.approx(np.sqrt(P_EMBEDDING) + np.sqrt(P_LAYER), rel=1e-5)
+    _set_towers(model, [1.0, 1.0])  # two equal rows: rank one, singular value √(2P)
+    assert float(model.penalty()) == pytest.approx(np.sqrt(2 * P_EMBEDDING) + np.sqrt(2 * P_LAYER), rel=1e-5)
+    _set_towers(model, [3.0, -3.0])  # orthogonal? no: opposite rows, rank one, √(9P + 9P)
+    assert float(model.penalty()) == pytest.approx(np.sqrt(18 * P_EMBEDDING) + np.sqrt(18 * P_LAYER), rel=1e-5)
+
+
+def test_trace_norm_has_a_finite_gradient_on_random_weights():
+    tasks = [TaskSpec(n, "classification", 2) for n in "abc"]
+    model = build_model(tasks, encoder(), sharing="soft", coupling="trace_norm", coupling_weight=0.1)
+    with tf.GradientTape() as tape:
+        value = model.penalty()
+    grads = tape.gradient(value, model.trainable_weights)
+    assert float(value) > 0
+    assert all(np.all(np.isfinite(g)) for g in grads if g is not None)
+
+
+@pytest.mark.parametrize("sharing", ["none", "hard", "cross_stitch"])
+def test_penalty_is_zero_without_soft_sharing(sharing):
+    tasks = [TaskSpec(n, "classification", 2) for n in "ab"]
+    assert float(build_model(tasks, encoder(), sharing=sharing, coupling_weight=5.0).penalty()) == 0.0
+
+
+# ------------------------------------------------------------------------------------------- cross-stitch
+@pytest.mark.parametrize("kind", ["bilstm", "transformer"])
+def test_cross_stitch_with_identity_alpha_equals_independent_towers(kind):
+    tasks = [TaskSpec("cls", "classification", 3), TaskSpec("lm", "lm", VOCAB), TaskSpec("tag", "tagging", 4)]
+    enc = encoder(kind, num_layers=2)
+    stitched = build_model(tasks, enc, sharing="cross_stitch", stitch_diagonal=1.0, seed=1)
+    independent = build_model(tasks, enc, sharing="none", seed=2)
+    for name in stitched.task_names:
+        for source, target in zip(stitched.task_variables(name), independent.task_variables(name)):
+            target.assign(source)
+    np.testing.assert_array_equal(stitched.coupling_variables()[0], np.eye(3))
+    x = batch(decoder=False)
+    a, b = numpy_out(stitched(x)), numpy_out(independent(x))
+    for name in stitched.task_names:
+        np.testing.assert_array_equal(a[name], b[name])
+    mixed = build_model(tasks, enc, sharing="cross_stitch", stitch_diagonal=0.9, seed=1)
+    alpha = np.asarray(mixed.coupling_variables()[0])
+    np.testing.assert_allclose(np.diag(alpha), 0.9)
+    np.testing.assert_allclose(alpha[0, 1], 0.05)
+    np.testing.assert_allclose(alpha.sum(axis=1), 1.0, rtol=1e-6)
+    assert not np.allclose(numpy_out(mixed(x))["cls"], a["cls"])  # α ≠ I really mixes
+
+
+# ------------------------------------------------------------------------------------------- training with λ
+def test_tower_distance_falls_as_lambda_grows():
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(4, VOCAB, size=(32, 6)).astype("int32")
+    x = {"tokens": tf.constant(tokens)}
+    y_cls = tf.constant((tokens[:, 0] % 2).astype("int32"))
+    y_tag = tf.constant((tokens % 3).astype("int32"))
+    tasks = [TaskSpec("cls", "classification", 2), TaskSpec("tag", "tagging", 3)]
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    distances, final_losses = {}, {}
+    for lam in (0.0, 0.01, 0.3):
+        model = build_model(tasks, encoder("transformer"), sharing="soft", coupling_weight=lam, seed=0)
+        optimizer = keras.optimizers.SGD(0.1)
+
+        @tf.function
+        def step(model=model, optimizer=optimizer):
+            with tf.GradientTape() as tape:
+                task_loss = (loss_fn(y_cls, model.task_call(x, "cls", training=True))
+                             + loss_fn(y_tag, model.task_call(x, "tag", training=True)))
+                loss = task_loss + model.penalty()
+            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_weights), model.trainable_weights))
+            return task_loss
+
+        first = float(step())
+        for _ in range(30):
+            last = float(step())
+        table = tower_distance(model)
+        distances[lam] = float(table.query("layer == 'total'")["distance"].iloc[0])
+        final_losses[lam] = (first, last)
+    assert distances[0.0] > distances[0.01] > distances[0.3]
+    assert final_losses[0.0][1] < final_losses[0.0][0]  # the tasks are learnable
+
+
+def test_tower_distance_table_and_hard_sharing_zero_rows():
+    tasks = [TaskSpec(n, "classification", 2) for n in "abc"]
+    soft = build_model(tasks, encoder(num_layers=2), sharing="soft")
+    table = tower_distance(soft)
+    assert list(table.columns) == ["layer", "task_a", "task_b", "distance"]
+    assert len(table) == 3 * 4  # 3 pairs × (embedding, layer_1, layer_2, total)
+    per_pair = table[table.layer != "total"].groupby(["task_a", "task_b"])["distance"].apply(
+        lambda d: np.sqrt((d**2).sum()))
+    totals = table[table.layer == "total"].set_index(["task_a", "task_b"])["distance"]
+    np.testing.assert_allclose(per_pair.sort_index(), totals.sort_index(), rtol=1e-6)
+    hard = tower_distance(build_model(tasks, encoder(num_layers=2), sharing="hard"))
+    assert (hard["distance"] == 0).all()
+
+
+# ------------------------------------------------------------------------------------------- masking and no peeking
+@pytest.mark.parametrize("kind,chars", [("bilstm", False), ("transformer", False), ("bilstm", True)])
+def test_masked_pooling_ignores_padding(kind, chars):
+    enc = encoder(kind, num_layers=2, **({"char_vocab_size": 10} if chars else {}))
+    model = build_model([TaskSpec("cls", "classification", 3), TaskSpec("mt", "seq2seq", 7)], enc, sharing="hard")
+    x = batch(chars=chars)
+    padded = {k: v.copy() for k, v in x.items()}
+    padded["tokens"] = np.pad(x["tokens"], ((0, 0), (0, 4)))
+    if chars:
+        padded["chars"] = np.pad(x["chars"], ((0, 0), (0, 4), (0, 0)))
+    a, b = numpy_out(model(x)), numpy_out(model(padded))
+    np.testing.assert_allclose(a["cls"], b["cls"], atol=1e-5)
+    np.testing.assert_allclose(a["mt"], b["mt"], atol=1e-5)  # attention ignores padded encoder states too
+
+
+@pytest.mark.parametrize("kind,sharing", [("bilstm", "hard"), ("transformer", "hard"), ("bilstm", "cross_stitch"),
+                                          ("transformer", "cross_stitch")])
+def test_language_model_does_not_peek_at_later_words(kind, sharing):
+    tasks = [TaskSpec("lm", "lm", VOCAB), TaskSpec("tag", "tagging", 4)]
+    model = build_model(tasks, encoder(kind, num_layers=2), sharing=sharing)
+    tokens = np.array([[2, 5, 6, 7, 8, 9, 10]], "int32")
+    changed = tokens.copy()
+    t = 3
+    changed[0, t + 1:] = [15, 16, 17]
+    before, after = np.asarray(model.task_call({"tokens": tokens}, "lm")), np.asarray(model.task_call({"tokens": changed}, "lm"))
+    np.testing.assert_allclose(before[:, : t + 1], after[:, : t + 1], atol=1e-5)
+    assert not np.allclose(before[:, t + 1:], after[:, t + 1:])  # later positions do see their inputs
+    tag_before = np.asarray(model.task_call({"tokens": tokens}, "tag"))
+    tag_after = np.asarray(model.task_call({"tokens": changed}, "tag"))
+    assert not np.allclose(tag_before[:, :t + 1], tag_after[:, :t + 1])  # tagging stays bidirectional
+
+
+def test_decoder_does_not_peek_at_later_target_words():
+    model = build_model([TaskSpec("mt", "seq2seq", 7)], encoder(), sharing="none")
+    x = batch(decoder=True)
+    y = {**x, "decoder_tokens": x["decoder_tokens"].copy()}
+    y["decoder_tokens"][:, 2:] = 6
+    a, b = np.asarray(model.task_call(x, "mt")), np.asarray(model.task_call(y, "mt"))
+    np.testing.assert_allclose(a[:, :2], b[:, :2], atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------- Keras practice
+SAVE_VARIANTS = [(s, k) for s in models.SHARINGS for k in models.ENCODER_KINDS]
+
+
+@pytest.mark.parametrize("sharing,kind", SAVE_VARIANTS)
+def test_keras_file_round_trip_keeps_predictions(tmp_path, sharing, kind):
+    tasks = [TaskSpec("cls", "classification", 3), TaskSpec("lm", "lm", VOCAB), TaskSpec("mt", "seq2seq", 7)]
+    shared = {"shared_layers": 1} if sharing == "hard" else {}
+    char = {"char_vocab_size": 10} if sharing == "hard" else {}
+    model = build_model(tasks, encoder(kind, num_layers=2, **char), sharing=sharing, seed=3, **shared)
+    x = batch(chars=bool(char))
+    expected = numpy_out(model(x))
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, models.MultiTaskModel) and loaded.sharing == sharing
+    assert loaded.count_params() == model.count_params()
+    got = numpy_out(loaded(x))
+    for name in expected:
+        np.testing.assert_array_equal(expected[name], got[name])
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    tasks = [TaskSpec("a", "classification", 2)]
+    a, b, c = (build_model(tasks, encoder("transformer"), seed=s) for s in (0, 0, 1))
+    for va, vb in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(va, vb)
+    assert not all(np.array_equal(va, vc) for va, vc in zip(a.weights, c.weights))
+
+
+def test_task_call_in_tf_function_and_mirrored_strategy():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = build_model([TaskSpec("a", "classification", 2), TaskSpec("b", "tagging", 3)], encoder(),
+                            sharing="hard")
+    x = {"tokens": tf.constant(batch(decoder=False)["tokens"])}
+
+    @tf.function
+    def run(inputs):
+        return strategy.run(lambda i: model.task_call(i, "b"), args=(inputs,))
+
+    np.testing.assert_allclose(run(x), model.task_call(x, "b"), atol=1e-6)
+
+
+BAD_CONFIGS = [
+    (lambda: TaskSpec("a", "regression", 2), "unknown kind"),
+    (lambda: TaskSpec("a", "tagging", 0), "num_outputs"),
+    (lambda: TaskSpec("shared", "tagging", 2), "reserved"),
+    (lambda: EncoderConfig(VOCAB, kind="gru"), "EncoderConfig.kind"),
+    (lambda: EncoderConfig(VOCAB, kind="transformer", embedding_dim=5, num_heads=2), "divisible"),
+    (lambda: build_model([], encoder()), "empty"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2)] * 2, encoder()), "duplicate"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="partial"), "unknown sharing"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), shared_layers=2), "shared_layers=2"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="soft", shared_layers=1), "only applies"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2, read_layer=2)], encoder()), "read_layer=2"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="soft", coupling_weight=-1.0), ">= 0"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="soft", coupling="l1"), "unknown coupling"),
+    (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="cross_stitch"), "at least 2"),
+    (lambda: build_model([TaskSpec("a", "lm", 5)], encoder()), "vocab_size"),
+]
+
+
+@pytest.mark.parametrize("make,message", BAD_CONFIGS, ids=[m for _, m in BAD_CONFIGS])
+def test_bad_configuration_raises_value_error_that_names_the_fix(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_unknown_task_and_missing_inputs_are_value_errors():
+    model = build_model([TaskSpec("a", "tagging", 2)], encoder(char_vocab_size=5))
+    with pytest.raises(ValueError, match="unknown task"):
+        model.task_call(batch(chars=True), "b")
+    with pytest.raises(ValueError, match="chars"):
+        model.task_call(batch(), "a")
+    with pytest.raises(ValueError, match="tokens"):
+        model.task_call(np.ones((2, 3), "int32"), "a")
+
+
+# ------------------------------------------------------------------------------------------- CLI
+def test_cli_prints_csv_partition(monkeypatch, capsys):
+    monkeypatch.setattr(models, "_specs_from_names", lambda names, vocab_size: [
+        TaskSpec(n, "tagging", 5) for n in names])
+    assert models.main(["--tasks", "pos,chunk", "--sharing", "soft", "--format", "csv", "--embedding-dim", "8",
+                        "--hidden-units", "4", "--layers", "1", "--vocab-size", "50"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("group,parameters")
+    assert [line.split(",")[0] for line in lines[1:]] == ["shared", "pos", "chunk", "coupling"]
+
+
+def test_cli_with_toy_tasks_from_data(capsys):
+    pytest.importorskip("mtl_helpers.data")
+    assert models.main(["--tasks", "toy_ner,toy_topic", "--sharing", "hard", "--embedding-dim", "8",
+                        "--hidden-units", "4", "--layers", "1", "--vocab-size", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "toy_ner" in out and "total parameters" in out
+
+
+def test_cli_reports_bad_input_as_an_error(capsys):
+    assert models.main(["--tasks", "no_such_task", "--sharing", "hard"]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_taskspec_from_task_uses_labels_and_vocabularies():
+    class Task:  # duck-typed stand-in for data.TaskData
+        def __init__(self, name, kind, labels):
+            self.name, self.kind, self.labels = name, kind, labels
+
+    assert TaskSpec.from_task(Task("pos", "tagging", ["DT", "NN"]), vocab=range(50)).num_outputs == 2
+    assert TaskSpec.from_task(Task("lm", "lm", []), vocab=range(50)).num_outputs == 50
+    assert TaskSpec.from_task(Task("mt", "seq2seq", []), vocab=range(50), target_vocab=range(9)).num_outputs == 9
+    with pytest.raises(ValueError, match="target_vocab"):
+        TaskSpec.from_task(Task("mt", "seq2seq", []), vocab=range(50))
