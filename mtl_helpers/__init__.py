@@ -5,3 +5,9 @@ One module per idea: ``config`` (fast mode, seeds), ``data`` (real corpora, toy 
 ``training`` (the joint trainer and evaluation), ``experiments``, ``plots``, ``widgets``, ``exercises``.
 """
 __version__ = "0.1.0"
+
+import os as _os
+
+# TensorFlow's C++ start-up chatter (CUDA probes on CPU-only machines) hides what the notebooks print;
+# keep warnings and errors. A value the user set wins.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
