@@ -188,3 +188,153 @@ def check_cross_stitch(answer: Any, alpha: Any, outputs: list, task_index: int, 
     return report(bool(ok), exercise="2.4", quiet=quiet,
                   hint="row i of α says how much of every task's activations task i takes: "
                        "x̃_i = α_i1·x_1 + α_i2·x_2 (use the row, not the column, and keep the shapes of x).")
+
+
+# --- 05-07 ---
+# Notebooks 05 (training), 06 (evaluation) and 07 (language models). Each checker computes the expected
+# value from its arguments (or from deterministic functions), so it holds in fast and class mode alike.
+def _as_mapping(answer: Any) -> dict | None:
+    try:
+        return {str(k): float(v) for k, v in dict(answer).items()}
+    except (TypeError, ValueError):
+        return None
+
+
+def _same_numbers(answer: Any, expected: dict[str, float], rel: float = 1e-3) -> bool:
+    given = _as_mapping(answer)
+    return given is not None and set(given) == set(expected) and all(
+        close(given[k], v, rel=rel, abs_=1e-6) for k, v in expected.items())
+
+
+def check_temperature_sampling(answer: Any, sizes: dict[str, int], temperature: float, *,
+                               quiet: bool = False) -> bool:
+    """Exercise 5.1: {task: p_t} under temperature sampling, p_t ∝ n_t^(1/T)."""
+    if temperature <= 0 or not sizes:
+        raise ValueError("pass non-empty sizes and a temperature > 0, e.g. temperature=2.0.")
+    scaled = {t: float(n) ** (1.0 / temperature) for t, n in sizes.items()}
+    expected = {t: v / sum(scaled.values()) for t, v in scaled.items()}
+    return report(_same_numbers(answer, expected), exercise="5.1", quiet=quiet,
+                  hint="raise every size to the power 1/T, then divide by the sum so the p_t add up to 1; "
+                       "T = 1 is proportional sampling and a large T approaches uniform.")
+
+
+def pcgrad_pair(g_task: Any, g_other: Any) -> list[float]:
+    """PCGrad for one vector: g_task minus its projection on g_other when they conflict (dot < 0)."""
+    import numpy as np
+
+    g, h = np.asarray(g_task, float), np.asarray(g_other, float)
+    dot = float(g @ h)
+    return (g - dot / float(h @ h) * h).tolist() if dot < 0 else g.tolist()
+
+
+def check_pcgrad_projection(answer: Any, g_task: Any, g_other: Any, *, quiet: bool = False) -> bool:
+    """Exercise 5.2: the PCGrad-projected gradient of one task against another (2-D vectors)."""
+    import numpy as np
+
+    expected = np.asarray(pcgrad_pair(g_task, g_other))
+    try:
+        given = np.asarray(answer, dtype=float).reshape(-1)
+        ok = given.shape == expected.shape and bool(np.allclose(given, expected, rtol=1e-3, atol=1e-6))
+    except (TypeError, ValueError):
+        ok = False
+    return report(ok, exercise="5.2", quiet=quiet,
+                  hint="only when g_i · g_j < 0: subtract (g_i · g_j) / ‖g_j‖² · g_j from g_i; the result is "
+                       "orthogonal to g_j (check: its dot product with g_j is 0). No conflict: keep g_i.")
+
+
+def check_dwa_weights(answer: Any, last_losses: dict[str, float], earlier_losses: dict[str, float],
+                      temperature: float = 2.0, *, quiet: bool = False) -> bool:
+    """Exercise 5.3: Dynamic Weight Average, λ_t = T·softmax(r_t / temp) with r_t = L_t(e−1) / L_t(e−2)."""
+    import numpy as np
+
+    if set(last_losses) != set(earlier_losses) or not last_losses:
+        raise ValueError("last_losses and earlier_losses must have the same (non-empty) task keys.")
+    names = list(last_losses)
+    ratio = np.array([last_losses[t] / earlier_losses[t] for t in names])
+    z = np.exp(ratio / temperature)
+    expected = dict(zip(names, (len(names) * z / z.sum()).tolist()))
+    return report(_same_numbers(answer, expected), exercise="5.3", quiet=quiet,
+                  hint="r_t = (loss one epoch ago) / (loss two epochs ago): a task whose loss falls slowly has a "
+                       "ratio near 1 and gets MORE weight. Then softmax(r / temperature) times the number of tasks.")
+
+
+def check_most_conflicting_pair(answer: Any, cosine: Any, *, quiet: bool = False) -> bool:
+    """Exercise 5.4: the pair of different tasks whose gradients have the lowest cosine (a set or tuple of names)."""
+    names = list(cosine.columns)
+    pairs = [(cosine.loc[a, b], {a, b}) for i, a in enumerate(names) for b in names[i + 1:]]
+    if not pairs:
+        raise ValueError("the cosine table needs at least two tasks.")
+    expected = min(pairs, key=lambda p: p[0])[1]
+    try:
+        ok = {str(a) for a in answer} == expected
+    except TypeError:
+        ok = False
+    return report(ok, exercise="5.4", quiet=quiet,
+                  hint="ignore the diagonal (a task with itself is always 1); the most conflicting pair has the "
+                       "SMALLEST (most negative) off-diagonal cosine.")
+
+
+def check_span_f1(answer: Any, gold: list[list[str]], predicted: list[list[str]], *, quiet: bool = False) -> bool:
+    """Exercise 6.1: span-level F1 (exact type and boundaries) of ``predicted`` against ``gold``."""
+    from mtl_helpers.metrics import span_scores
+
+    expected = span_scores(gold, predicted)["f1"]
+    return report(close(answer, expected, rel=1e-3, abs_=1e-6), exercise="6.1", quiet=quiet,
+                  hint="list the spans (type, start, end) of gold and prediction; a span is correct only if type "
+                       "AND both boundaries match. P = correct / predicted, R = correct / gold, F1 = 2PR / (P + R).")
+
+
+def check_confidence_interval(answer: Any, values: list[float], confidence: float = 0.95, *,
+                              quiet: bool = False) -> bool:
+    """Exercise 6.2: (low, high) of the Student-t confidence interval of the mean of ``values``."""
+    from mtl_helpers.metrics import mean_ci
+
+    _, _, low, high = mean_ci(values, confidence)
+    try:
+        given_low, given_high = (float(v) for v in answer)
+        ok = close(given_low, low, rel=1e-3, abs_=1e-6) and close(given_high, high, rel=1e-3, abs_=1e-6)
+    except (TypeError, ValueError):
+        ok = False
+    return report(ok, exercise="6.2", quiet=quiet,
+                  hint="mean ± t · s / √n with the SAMPLE standard deviation s (ddof=1) and t the "
+                       f"{(1 + confidence) / 2:.3f} quantile of Student's t with n − 1 degrees of freedom "
+                       "(scipy.stats.t.ppf), not the normal 1.96.")
+
+
+def check_delta_mtl_with_directions(answer: Any, mtl: dict[str, float], single: dict[str, float],
+                                    higher_is_better: dict[str, bool], *, quiet: bool = False) -> bool:
+    """Exercise 6.3: Δ_MTL (percent) when some metrics are lower-is-better."""
+    from mtl_helpers.metrics import delta_mtl
+
+    expected = delta_mtl(mtl, single, higher_is_better)
+    return report(close(answer, expected, rel=1e-3, abs_=1e-6), exercise="6.3", quiet=quiet,
+                  hint="for a lower-is-better metric (perplexity) flip the sign: a DROP is a gain. Average "
+                       "(−1)^l (M_mtl − M_single) / M_single · 100 over the metrics.")
+
+
+def check_perplexity(answer: Any, total_nll: float, tokens: float, *, quiet: bool = False) -> bool:
+    """Exercise 7.1: perplexity from a summed negative log-likelihood (nats) and a token count."""
+    if tokens <= 0:
+        raise ValueError("tokens must be > 0; pass the number of predicted tokens.")
+    expected = math.exp(total_nll / tokens)
+    return report(close(answer, expected, rel=1e-3), exercise="7.1", quiet=quiet,
+                  hint="perplexity = exp(mean negative log-likelihood per token): divide the summed nll by the "
+                       "number of tokens first, then take exp (in nats, so math.exp, not 2 **).")
+
+
+def check_uniform_perplexity(answer: Any, vocab_size: int, *, quiet: bool = False) -> bool:
+    """Exercise 7.2: the perplexity of a model that gives every one of ``vocab_size`` words the same probability."""
+    return report(close(answer, vocab_size, rel=1e-3), exercise="7.2", quiet=quiet,
+                  hint="each token has probability 1/V, so the mean nll is log V and perplexity = exp(log V): "
+                       "a perplexity of k means 'as unsure as a fair choice among k words'.")
+
+
+def check_trainable_when_frozen(answer: Any, model: Any, *, quiet: bool = False) -> bool:
+    """Exercise 7.3: the number of parameters still trained when the shared encoder θ_sh is frozen."""
+    from mtl_helpers.models import theta_partition
+
+    table = theta_partition(model)
+    expected = int(table.loc[table["group"] != "shared", "parameters"].sum())
+    return report(close(answer, expected, rel=0, abs_=0.5), exercise="7.3", quiet=quiet,
+                  hint="freezing removes θ_sh from training: count every parameter outside the 'shared' group "
+                       "of models.theta_partition (all task heads and towers, including the lm head).")

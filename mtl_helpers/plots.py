@@ -135,3 +135,242 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str = 
     axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+# --- 05-07 ---
+# Notebooks 05 (training), 06 (evaluation) and 07 (language models). Self-contained: every import is
+# local, so this section does not depend on the others.
+def _figure(width: float = 6.5, height: float = 3.8):
+    """One figure with one axis, closed for pyplot so a notebook shows it once (as the returned value)."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(width, height))
+    plt.close(figure)
+    return figure, axis
+
+
+def _require_columns(frame, columns, what: str) -> None:
+    missing = sorted(set(columns) - set(frame.columns))
+    if missing:
+        raise ValueError(f"{what} is missing columns {missing}; it has {list(frame.columns)}.")
+
+
+def sampling_probabilities(table) -> "Figure":
+    """Bar chart of p_t: one group per strategy, one bar per task. ``table``: columns strategy, task, probability."""
+    import numpy as np
+
+    _require_columns(table, {"strategy", "task", "probability"}, "table")
+    wide = table.pivot_table(index="strategy", columns="task", values="probability", sort=False)
+    figure, axis = _figure(7.5, 3.8)
+    width = 0.8 / max(1, len(wide.columns))
+    positions = np.arange(len(wide.index))
+    for offset, task in enumerate(wide.columns):
+        bars = axis.bar(positions + (offset + 0.5) * width - 0.4, wide[task].to_numpy(float), width, label=str(task))
+        axis.bar_label(bars, fmt="%.2f", fontsize=7)
+    axis.set_xticks(positions, [str(s) for s in wide.index])
+    axis.set_ylabel("probability p_t of drawing the task")
+    axis.set_title("Task sampling distributions")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def task_schedule(draws, probabilities=None) -> "Figure":
+    """Running share of the steps that went to each task (solid), and the target p_t (dotted, optional).
+
+    ``draws``: the task trained at each step, in order; ``probabilities``: {task: p_t}."""
+    import numpy as np
+
+    draws = list(draws)
+    if not draws:
+        raise ValueError("no draws; pass the list of tasks trained at each step (e.g. from TaskSampler.draw).")
+    figure, axis = _figure()
+    steps = np.arange(1, len(draws) + 1)
+    for task in dict.fromkeys(draws if probabilities is None else list(probabilities) + draws):
+        line, = axis.plot(steps, np.cumsum([d == task for d in draws]) / steps, label=str(task))
+        if probabilities is not None and task in probabilities:
+            axis.axhline(probabilities[task], color=line.get_color(), linestyle=":")
+    axis.set_xlabel("training step")
+    axis.set_ylabel("share of steps so far")
+    axis.set_ylim(0, 1)
+    axis.set_title("Empirical task schedule (dotted: p_t)")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def weight_trajectories(weights) -> "Figure":
+    """Loss weight of every task against the step, one panel per run.
+
+    ``weights``: {run name: DataFrame with columns step, epoch, then one column per task}
+    (``TrainResult.weights``)."""
+    import matplotlib.pyplot as plt
+
+    if not weights:
+        raise ValueError("no runs given; pass {name: result.weights}.")
+    figure, axes = plt.subplots(1, len(weights), figsize=(3.4 * len(weights), 3.2), squeeze=False, sharey=False)
+    plt.close(figure)
+    for axis, (name, frame) in zip(axes[0], weights.items()):
+        _require_columns(frame, {"step"}, f"weights[{name!r}]")
+        for task in [c for c in frame.columns if c not in ("step", "epoch")]:
+            axis.plot(frame["step"], frame[task], label=str(task))
+        axis.set_title(str(name), fontsize=10)
+        axis.set_xlabel("step", fontsize=8)
+        axis.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("loss weight c_t")
+    axes[0][0].legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def cosine_heatmap(cosine, title: str = "Gradient cosine on the shared parameters") -> "Figure":
+    """Annotated task × task heatmap of cosines in [-1, 1] (red: conflict, blue: agreement)."""
+    import numpy as np
+
+    values = np.asarray(cosine, dtype=float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"cosine must be a square task × task table, got shape {values.shape}.")
+    figure, axis = _figure(1.2 * len(values) + 2.5, 1.0 * len(values) + 1.8)
+    image = axis.imshow(values, cmap="RdBu", vmin=-1, vmax=1)
+    names = [str(n) for n in getattr(cosine, "columns", range(len(values)))]
+    axis.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    axis.set_yticks(range(len(names)), names)
+    for i in range(len(values)):
+        for j in range(len(values)):
+            axis.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=9)
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def gradient_arrows(vectors, title: str = "Gradients in a 2-D parameter space") -> "Figure":
+    """Draw 2-D vectors as arrows from the origin. ``vectors``: {label: (x, y)}."""
+    import numpy as np
+
+    if not vectors:
+        raise ValueError("no vectors; pass {label: (x, y)}.")
+    points = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in vectors.items()}
+    bad = [k for k, v in points.items() if v.shape != (2,)]
+    if bad:
+        raise ValueError(f"vectors {bad} are not 2-D; pass two numbers (x, y) each.")
+    figure, axis = _figure(5, 5)
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+    for k, (label, v) in enumerate(points.items()):
+        axis.annotate("", xy=v, xytext=(0, 0),
+                      arrowprops={"arrowstyle": "->", "color": colors[k % len(colors)], "lw": 2})
+        axis.plot([], [], color=colors[k % len(colors)], label=str(label))
+    reach = max(1.0, max(float(np.abs(v).max()) for v in points.values())) * 1.15
+    axis.set_xlim(-reach, reach)
+    axis.set_ylim(-reach, reach)
+    axis.axhline(0, color="grey", lw=0.5)
+    axis.axvline(0, color="grey", lw=0.5)
+    axis.set_aspect("equal")
+    axis.legend(fontsize=8, loc="lower left")
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def loss_curves(histories, window: int = 10) -> "Figure":
+    """Training loss (mean over the tasks of a step, rolling mean over ``window`` steps), one line per run.
+
+    ``histories``: {run name: TrainResult.history} (columns step, loss)."""
+    if not histories:
+        raise ValueError("no runs given; pass {name: result.history}.")
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}.")
+    figure, axis = _figure()
+    for name, history in histories.items():
+        _require_columns(history, {"step", "loss"}, f"histories[{name!r}]")
+        per_step = history.groupby("step")["loss"].mean()
+        axis.plot(per_step.index, per_step.rolling(window, min_periods=1).mean(), label=str(name))
+    axis.set_xlabel("step")
+    axis.set_ylabel(f"training loss (rolling mean, {window} steps)")
+    axis.set_title("Training loss")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def metric_by_epoch(dev_frames, task: str, metric: str) -> "Figure":
+    """Dev ``metric`` of ``task`` after every epoch, one line per run. ``dev_frames``: {run: TrainResult.dev}."""
+    if not dev_frames:
+        raise ValueError("no runs given; pass {name: result.dev}.")
+    figure, axis = _figure()
+    for name, dev in dev_frames.items():
+        _require_columns(dev, {"epoch", "task", "metric", "value"}, f"dev_frames[{name!r}]")
+        rows = dev[(dev["task"] == task) & (dev["metric"] == metric)]
+        axis.plot(rows["epoch"], rows["value"], marker="o", label=str(name))
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(f"dev {metric}")
+    axis.set_title(f"{task}: dev {metric} by epoch")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_heatmap(matrix, normalize: bool = True, title: str = "Confusion matrix") -> "Figure":
+    """Heatmap of a confusion table (rows: true, columns: predicted), as row shares when ``normalize``."""
+    import numpy as np
+
+    counts = np.asarray(matrix, dtype=float)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"matrix must be square (true × predicted), got shape {counts.shape}; use metrics.confusion.")
+    values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    names = [str(n) for n in getattr(matrix, "columns", range(len(counts)))]
+    size = 0.45 * len(names) + 2.5
+    figure, axis = _figure(size + 1, size)
+    image = axis.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    axis.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
+    axis.set_yticks(range(len(names)), names, fontsize=7)
+    if len(names) <= 12:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                axis.text(j, i, f"{values[i, j]:.2f}" if normalize else int(values[i, j]),
+                          ha="center", va="center", fontsize=7)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    axis.set_title(title + (" (share of each true row)" if normalize else ""), fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def score_curves(summary, x: str, hue: str, xlabel: str | None = None, ylabel: str = "score",
+                 log_x: bool = False) -> "Figure":
+    """Mean score against ``x``, one line per ``hue``, with the confidence band (ci_low..ci_high) where known.
+
+    ``summary``: columns x, hue, mean, ci_low, ci_high (as from metrics.summarize_runs)."""
+    _require_columns(summary, {x, hue, "mean", "ci_low", "ci_high"}, "summary")
+    figure, axis = _figure()
+    for name, rows in summary.groupby(hue, sort=False):
+        rows = rows.sort_values(x)
+        line, = axis.plot(rows[x], rows["mean"], marker="o", label=str(name))
+        axis.fill_between(rows[x], rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.2)
+    if log_x:
+        axis.set_xscale("log")
+    axis.set_xlabel(xlabel or x)
+    axis.set_ylabel(ylabel)
+    axis.legend(fontsize=8)
+    axis.set_title(f"{ylabel} against {xlabel or x} (band: confidence interval)", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def interval_plot(summary, label: str, title: str = "Mean and confidence interval") -> "Figure":
+    """One row per ``label`` value: the mean as a dot, the interval ci_low..ci_high as a bar."""
+    import numpy as np
+
+    _require_columns(summary, {label, "mean", "ci_low", "ci_high"}, "summary")
+    figure, axis = _figure(6, 0.6 * len(summary) + 1.5)
+    positions = np.arange(len(summary))
+    means = summary["mean"].to_numpy(float)
+    low = np.nan_to_num(means - summary["ci_low"].to_numpy(float))
+    high = np.nan_to_num(summary["ci_high"].to_numpy(float) - means)
+    axis.errorbar(means, positions, xerr=[low, high], fmt="o", capsize=4)
+    axis.set_yticks(positions, [str(v) for v in summary[label]])
+    axis.set_xlabel("score")
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
