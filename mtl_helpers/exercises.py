@@ -338,3 +338,113 @@ def check_trainable_when_frozen(answer: Any, model: Any, *, quiet: bool = False)
     return report(close(answer, expected, rel=0, abs_=0.5), exercise="7.3", quiet=quiet,
                   hint="freezing removes θ_sh from training: count every parameter outside the 'shared' group "
                        "of models.theta_partition (all task heads and towers, including the lm head).")
+
+
+# --- 03, 04, 09 ---
+# Notebooks 03 (shared layers), 04 (distributed sharing) and 09 (beyond). Expected values come from the
+# arguments (models, sweeps, shapes), so the checkers hold in fast and class mode alike.
+def _as_int_tuple(answer: Any) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(x) for x in answer)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_broken_output_shape(answer: Any, batch_size: int, num_tasks: int, *, quiet: bool = False) -> bool:
+    """3.1: the output shape of Dense(num_tasks, softmax) over a pooled shared encoder, for one batch."""
+    return report(_as_int_tuple(answer) == (int(batch_size), int(num_tasks)), exercise="3.1", quiet=quiet,
+                  hint="the broken model gives ONE probability vector per sentence, with one entry per TASK "
+                       "(batch_size, num_tasks): it says which task a sentence belongs to, not its labels.")
+
+
+def check_shared_fraction(answer: Any, model: Any, *, quiet: bool = False) -> bool:
+    """3.2: the fraction of the model's parameters that every task shares (θ_sh / θ)."""
+    from mtl_helpers.models import theta_partition
+
+    table = theta_partition(model)
+    expected = float(table.loc[table["group"] == "shared", "parameters"].sum() / table["parameters"].sum())
+    return report(close(answer, expected, rel=1e-3, abs_=1e-6), exercise="3.2", quiet=quiet,
+                  hint="use models.theta_partition(model): the 'shared' row's parameters divided by all "
+                       "parameters (a fraction between 0 and 1, not a percentage).")
+
+
+def check_read_layers(answer: Any, model: Any, *, quiet: bool = False) -> bool:
+    """3.3: {task: encoder layer (1-based) its head reads} for a model built with TaskSpec.read_layer."""
+    expected = {name: spec.read_layer or model.encoder_config.num_layers for name, spec in model.specs.items()}
+    try:
+        given = {str(k): int(v) for k, v in dict(answer).items()}
+    except (TypeError, ValueError):
+        given = None
+    return report(given == expected, exercise="3.3", quiet=quiet,
+                  hint="read_layer=None means the TOP layer (num_layers); a number is the 1-based layer the head "
+                       "reads. Give one entry per task in model.specs.")
+
+
+def check_soft_penalty(answer: Any, model: Any, *, quiet: bool = False) -> bool:
+    """4.1: λ·Σ_units ‖W_a − W_b‖² of a two-task soft model (l2 coupling), from the tower distances."""
+    if getattr(model, "sharing", None) != "soft" or getattr(model, "coupling", None) != "l2":
+        raise ValueError("check_soft_penalty needs a model built with sharing='soft', coupling='l2'.")
+    expected = float(model.penalty())
+    return report(close(answer, expected, rel=1e-3, abs_=1e-7), exercise="4.1", quiet=quiet,
+                  hint="square the per-layer distances of models.tower_distance (leave out the 'total' row, or "
+                       "square only the total), add them up, multiply by λ = model.coupling_weight.")
+
+
+def check_independent_alpha(answer: Any, num_tasks: int, *, quiet: bool = False) -> bool:
+    """4.2: the cross-stitch matrix α that makes every tower ignore the others."""
+    import numpy as np
+
+    try:
+        given = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        given = np.zeros(0)
+    ok = given.shape == (num_tasks, num_tasks) and bool(np.allclose(given, np.eye(num_tasks)))
+    return report(ok, exercise="4.2", quiet=quiet,
+                  hint="out_i = Σ_j α_ij x_j: task i must keep all of its own x_i (α_ii = 1) and take nothing "
+                       "from the others (α_ij = 0): a T×T identity matrix.")
+
+
+def check_best_lambda(answer: Any, sweep: Any, task: str, *, quiet: bool = False) -> bool:
+    """4.3: the λ of the sweep at which ``task`` scores best (any of them on a tie)."""
+    rows = sweep[sweep["task"] == task]
+    if rows.empty:
+        raise ValueError(f"task {task!r} is not in the sweep; use one of {sorted(sweep['task'].unique())}.")
+    best = rows["value"].max()
+    winners = rows.loc[rows["value"] == best, "coupling_weight"].tolist()
+    ok = any(close(answer, lam, rel=1e-9, abs_=1e-12) for lam in winners)
+    return report(ok, exercise="4.3", quiet=quiet,
+                  hint=f"filter the sweep to task == {task!r} and take the coupling_weight of the row with the "
+                       "highest value (idxmax).")
+
+
+def check_task_parameters(answer: Any, model: Any, task: str, *, quiet: bool = False) -> bool:
+    """9.1: how many parameters one task adds to a hard-shared model (its θ_t: tower + head)."""
+    import numpy as np
+
+    expected = int(sum(np.prod(v.shape) for v in model.task_variables(task)))
+    return report(close(answer, expected, rel=0, abs_=0.5), exercise="9.1", quiet=quiet,
+                  hint="count the weights in model.task_variables(task) (sum of np.prod(v.shape)); the shared "
+                       "encoder is paid once, whatever the number of tasks.")
+
+
+def check_padding_mask(answer: Any, tokens: Any, *, quiet: bool = False) -> bool:
+    """9.2: the boolean mask of real tokens for a padded batch of ids (0 = padding)."""
+    import numpy as np
+
+    expected = np.asarray(tokens) != 0
+    try:
+        given = np.asarray(answer)
+        ok = given.shape == expected.shape and given.dtype == bool and bool((given == expected).all())
+    except (TypeError, ValueError):
+        ok = False
+    return report(ok, exercise="9.2", quiet=quiet,
+                  hint="padding has id 0 (Vocabulary.PAD): the mask is True where tokens != 0, a bool array "
+                       "of the same shape as the batch.")
+
+
+def check_global_batch(answer: Any, per_replica_batch: int, num_replicas: int, *, quiet: bool = False) -> bool:
+    """9.3: the global batch size of a synchronous data-parallel step (MirroredStrategy)."""
+    return report(close(answer, int(per_replica_batch) * int(num_replicas), rel=0, abs_=0.5), exercise="9.3",
+                  quiet=quiet,
+                  hint="every replica processes its own batch and the gradients are summed: global batch = "
+                       "per-replica batch × strategy.num_replicas_in_sync.")

@@ -374,3 +374,80 @@ def interval_plot(summary, label: str, title: str = "Mean and confidence interva
     axis.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure
+
+
+# --- 03, 04, 09 ---
+from typing import Any
+
+
+def score_comparison(scores: "pd.DataFrame", *, title: str = "") -> "Figure":
+    """Grouped bars: one group per task, one bar per model variant (columns task, model, value)."""
+    missing = {"task", "model", "value"} - set(scores.columns)
+    if missing:
+        raise ValueError(f"score_comparison needs columns task, model, value; missing {sorted(missing)}. "
+                         "Build the frame from training.evaluate rows (one main metric per task).")
+    wide = scores.pivot_table(index="task", columns="model", values="value", sort=False)
+    figure, axes = _grid(1, 1, size=(1.6 + 1.3 * len(wide) * max(1, len(wide.columns)) / 2, 3.0))
+    axis = axes[0]
+    width = 0.8 / max(1, len(wide.columns))
+    positions = np.arange(len(wide))
+    for offset, model_name in enumerate(wide.columns):
+        values = wide[model_name].to_numpy(dtype=float)
+        bars = axis.bar(positions + offset * width, np.nan_to_num(values), width, label=str(model_name))
+        axis.bar_label(bars, labels=[f"{v:.2f}" if np.isfinite(v) else "n/a" for v in values], fontsize=7)
+    axis.set_xticks(positions + width * (len(wide.columns) - 1) / 2, [str(t) for t in wide.index])
+    axis.set_ylabel("main metric (test)")
+    axis.set_ylim(0, max(1.0, float(np.nanmax(wide.to_numpy(dtype=float), initial=0.0)) * 1.15))
+    axis.legend(fontsize=7, loc="lower right")
+    axis.set_title(title)
+    return figure
+
+
+def lambda_sweep_figure(sweep: "pd.DataFrame", selected: float | None = None) -> "Figure":
+    """Soft sharing against λ: tower distance (left) and each task's score (right), λ = 0 at the left.
+
+    ``sweep`` is widgets.lambda_sweep's frame (columns coupling_weight, task, metric, value, distance);
+    λ values are placed at equal steps so that λ = 0 (independent towers) fits on the axis.
+    """
+    missing = {"coupling_weight", "task", "value", "distance"} - set(sweep.columns)
+    if missing:
+        raise ValueError(f"lambda_sweep_figure needs widgets.lambda_sweep's frame; missing columns {sorted(missing)}.")
+    lambdas = sorted(sweep["coupling_weight"].unique())
+    positions = {lam: i for i, lam in enumerate(lambdas)}
+    figure, (left, right) = _grid(2, 2, size=(4.2, 3.0))
+    distances = sweep.groupby("coupling_weight")["distance"].first()
+    left.plot([positions[lam] for lam in distances.index], distances.to_numpy(), marker="o")
+    left.set_ylabel("tower distance ‖θ_a − θ_b‖")
+    for task, rows in sweep.groupby("task", sort=False):
+        rows = rows.sort_values("coupling_weight")
+        right.plot([positions[lam] for lam in rows["coupling_weight"]], rows["value"], marker="o",
+                   label=f"{task} ({rows['metric'].iloc[0]})" if "metric" in rows else str(task))
+    right.set_ylabel("dev score")
+    right.legend(fontsize=7)
+    for axis in (left, right):
+        axis.set_xticks(range(len(lambdas)), [f"{lam:g}" for lam in lambdas])
+        axis.set_xlabel("λ (coupling weight)")
+        if selected is not None and selected in positions:
+            axis.axvline(positions[selected], color="grey", linestyle="--", linewidth=1)
+    return figure
+
+
+def cross_stitch_heatmaps(model: Any) -> "Figure":
+    """One annotated heatmap per cross-stitch unit: row i = task i's output, column j = how much it reads
+    from task j (α_ij). A diagonal near 1 means the task keeps to itself; large off-diagonals, sharing."""
+    units = [np.asarray(v) for v in model.coupling_variables()]
+    if not units:
+        raise ValueError("this model has no cross-stitch units; build it with models.build_model(..., "
+                         "sharing='cross_stitch').")
+    names = list(model.task_names)
+    figure, axes = _grid(len(units), len(units), size=(2.2 + 0.6 * len(names), 2.0 + 0.5 * len(names)))
+    for number, (axis, alpha) in enumerate(zip(axes, units), start=1):
+        image = axis.imshow(alpha, cmap="viridis", vmin=min(0.0, alpha.min()), vmax=max(1.0, alpha.max()))
+        for i, j in np.ndindex(alpha.shape):
+            axis.text(j, i, f"{alpha[i, j]:.2f}", ha="center", va="center",
+                      color="white" if alpha[i, j] < 0.5 else "black", fontsize=8)
+        axis.set_xticks(range(len(names)), [f"from {n}" for n in names], fontsize=7)
+        axis.set_yticks(range(len(names)), [f"{n} out" for n in names], fontsize=7)
+        axis.set_title(f"α after layer {number}", fontsize=9)
+        figure.colorbar(image, ax=axis, fraction=0.046)
+    return figure

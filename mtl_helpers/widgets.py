@@ -137,3 +137,147 @@ def parameter_count_widget(num_tasks: int = 3, num_layers: int = 2, shared_layer
 
     output = w.interactive_output(show, controls)
     return w.VBox([w.VBox(list(controls.values())), output])
+
+
+# --- 03, 04 ---
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def tokenize(sentence: str) -> list[str]:
+    """Penn-Treebank tokens of a typed sentence (NLTK's TreebankWordTokenizer: no punkt model needed,
+    and it splits "don't" and punctuation the way the CoNLL-2000 corpus does)."""
+    from nltk.tokenize import TreebankWordTokenizer
+
+    if not isinstance(sentence, str):
+        raise ValueError(f"sentence must be a string, got {type(sentence).__name__}; pass e.g. 'The cat sat .'.")
+    return TreebankWordTokenizer().tokenize(sentence)
+
+
+def predict_all_heads(model: Any, vocab: Any, tasks: Mapping[str, Any], sentence: str) -> "pd.DataFrame":
+    """Every head's prediction for one typed sentence, from one shared model, as a tidy table.
+
+    Columns head, kind, position, token, prediction: a tagging head gives one row per token, a
+    classification head one row for the whole sentence (position -1, token "<sentence>").
+    ``tasks`` maps head names of ``model`` to their TaskData (for the label inventories).
+    """
+    import pandas as pd
+
+    from mtl_helpers import training
+
+    tokens = tokenize(sentence)
+    if not tokens:
+        raise ValueError("the sentence is empty; type at least one word, e.g. 'The market fell sharply .'.")
+    unknown = [name for name in tasks if name not in model.task_names]
+    if unknown:
+        raise ValueError(f"heads {unknown} are not in this model (it has {model.task_names}); pass only its tasks.")
+    rows = []
+    for name, task in tasks.items():
+        if task.kind not in ("classification", "tagging"):
+            raise ValueError(f"{name} is a {task.kind} task; predict_all_heads shows classification and tagging heads.")
+        prediction = training.predict(model, task, [tokens], vocab)[0]
+        if task.kind == "tagging":
+            rows += [(name, task.kind, i, token, tag) for i, (token, tag) in enumerate(zip(tokens, prediction))]
+        else:
+            rows.append((name, task.kind, -1, "<sentence>", prediction))
+    return pd.DataFrame(rows, columns=["head", "kind", "position", "token", "prediction"])
+
+
+def heads_side_by_side(predictions: "pd.DataFrame") -> "pd.DataFrame":
+    """predict_all_heads' table as one row per token (a column per tagging head), then one row per
+    sentence-level head: easier to read in a notebook."""
+    import pandas as pd
+
+    tags = predictions[predictions["kind"] == "tagging"]
+    wide = tags.pivot(index=["position", "token"], columns="head", values="prediction").reset_index("token")
+    wide.columns.name = None
+    labels = predictions[predictions["kind"] == "classification"]
+    sentence_rows = pd.DataFrame({"token": [f"<sentence: {h}>" for h in labels["head"]],
+                                  "sentence label": labels["prediction"].to_numpy()})
+    return pd.concat([wide.reset_index(drop=True), sentence_rows], ignore_index=True).fillna("")
+
+
+def sentence_box(models_and_tasks: Sequence[tuple[Any, Any, Mapping[str, Any]]],
+                 example: str = "The company said profits rose sharply in the third quarter .") -> "ipywidgets.VBox":
+    """A Text box + Output: on Enter, every head of every (model, vocab, tasks) triple predicts the sentence."""
+    import ipywidgets
+    import pandas as pd
+    from IPython.display import display
+
+    text = ipywidgets.Text(value=example, description="Sentence:", continuous_update=False,
+                           layout=ipywidgets.Layout(width="90%"))
+    output = ipywidgets.Output()
+
+    def show(_: Any = None) -> None:
+        output.clear_output()
+        with output:
+            try:
+                tables = [predict_all_heads(model, vocab, tasks, text.value)
+                          for model, vocab, tasks in models_and_tasks]
+                display(heads_side_by_side(pd.concat(tables, ignore_index=True)))
+            except ValueError as error:
+                print(f"⚠ {error}")
+
+    text.observe(show, names="value")
+    show()
+    return ipywidgets.VBox([text, output])
+
+
+def lambda_sweep(tasks: Mapping[str, Any], vocab: Any, encoder: Any, lambdas: Sequence[float],
+                 train_config: Any, *, coupling: str = "l2", split: str = "dev", seed: int = 0) -> "pd.DataFrame":
+    """Train one soft-shared model per coupling weight λ and record tower distance and scores.
+
+    λ = 0 gives independent towers, a large λ pulls the towers together (towards hard sharing). Returns
+    columns coupling_weight, task, metric, value (each task's main metric on ``split``), distance (the
+    total ‖θ_a − θ_b‖ over encoder units, first task pair), penalty (λ·Ω after training).
+    """
+    import pandas as pd
+
+    from mtl_helpers import metrics, models, training
+
+    if not lambdas or any((not isinstance(lam, (int, float))) or lam < 0 for lam in lambdas):
+        raise ValueError(f"lambdas must be a non-empty list of numbers >= 0, got {lambdas!r}; pass e.g. [0, 0.01, 1].")
+    if len(tasks) < 2:
+        raise ValueError(f"soft sharing couples two or more towers; got tasks {list(tasks)}. Pass at least two.")
+    specs = [models.TaskSpec.from_task(task, vocab) for task in tasks.values()]
+    rows = []
+    for lam in sorted(set(float(x) for x in lambdas)):
+        model = models.build_model(specs, encoder, sharing="soft", coupling=coupling, coupling_weight=lam, seed=seed)
+        training.train(model, tasks, vocab, train_config)
+        scores = training.evaluate(model, tasks, vocab, split)
+        distances = models.tower_distance(model)
+        distance = float(distances.loc[distances["layer"] == "total", "distance"].iloc[0])
+        penalty = float(model.penalty())
+        for name, task in tasks.items():
+            metric, _ = metrics.main_metric(task.kind, task.labels)
+            value = scores.loc[(scores["task"] == name) & (scores["metric"] == metric), "value"]
+            rows.append({"coupling_weight": lam, "task": name, "metric": metric,
+                         "value": float(value.iloc[0]) if len(value) else float("nan"),
+                         "distance": distance, "penalty": penalty})
+    return pd.DataFrame(rows, columns=["coupling_weight", "task", "metric", "value", "distance", "penalty"])
+
+
+def lambda_slider(sweep: "pd.DataFrame") -> "ipywidgets.VBox":
+    """A slider over the λ values of a precomputed sweep; shows its figure with the chosen λ marked,
+    and that λ's rows of the table."""
+    import ipywidgets
+    from IPython.display import display
+
+    from mtl_helpers import plots
+
+    lambdas = sorted(sweep["coupling_weight"].unique())
+    if not lambdas:
+        raise ValueError("the sweep is empty; run widgets.lambda_sweep(...) with at least one λ first.")
+    slider = ipywidgets.SelectionSlider(options=[(f"{lam:g}", lam) for lam in lambdas], value=lambdas[0],
+                                        description="λ", continuous_update=False)
+    output = ipywidgets.Output()
+
+    def show(_: Any = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            display(plots.lambda_sweep_figure(sweep, selected=slider.value))
+            display(sweep[sweep["coupling_weight"] == slider.value].round(4))
+
+    slider.observe(show, names="value")
+    show()
+    return ipywidgets.VBox([slider, output])
