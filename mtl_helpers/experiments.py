@@ -1,0 +1,345 @@
+"""Compare single-task learning with multi-task sharing over seeds and training fractions.
+
+``run_experiment`` trains, for every seed and every setting of the training fractions, one model per
+sharing scheme (``"none"`` = one single-task model per task with the same encoder, ``"hard"``,
+``"soft"``, ``"cross_stitch"`` = one multi-task model for all tasks), scores every task on the test
+split and returns one tidy table. ``summarize`` turns it into mean ± std and a 95% confidence
+interval per task, sharing and metric; ``delta_mtl_table`` gives LibMTL's Δ_MTL of each sharing
+against the single-task baselines, on each task's main metric.
+
+    python -m mtl_helpers.experiments --tasks chunk,pos --sharing none,hard,soft --seeds 3 \\
+        --fraction chunk=0.1 --epochs 5 --out results.csv
+
+Why several seeds: on small data the difference between two seeds of the same model is often as
+large as the difference between single-task and multi-task learning; only an interval tells them apart.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from . import config, data, metrics
+
+SHARINGS: tuple[str, ...] = ("none", "hard", "soft", "cross_stitch")  # same as models.SHARINGS
+#: Columns of the tidy table returned by run_experiment, in order.
+COLUMNS: tuple[str, ...] = ("setting", "task", "sharing", "seed", "fraction", "split", "metric", "value",
+                            "train_seconds")
+_BUILD_OPTIONS = ("shared_layers", "coupling", "coupling_weight", "stitch_diagonal")
+
+
+def _fast_encoder() -> dict[str, Any]:
+    """Encoder sizes of a run: the models' defaults in class mode, a small encoder in fast mode."""
+    return config.fast_or({}, {"embedding_dim": 32, "hidden_units": 32, "num_layers": 1})
+
+
+def _check_seeds(seeds: int | Sequence[int]) -> list[int]:
+    """``3`` → [0, 1, 2]; a list is kept (duplicates refused: they would fake a tighter interval)."""
+    if isinstance(seeds, bool):
+        raise ValueError(f"seeds must be a count >= 1 or a list of seeds, got {seeds!r}; pass e.g. seeds=3.")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"seeds={seeds}: need at least one seed (3+ for an interval); pass e.g. seeds=3.")
+        return list(range(seeds))
+    seeds = list(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of non-negative integers, got {seeds!r}; "
+                         "pass e.g. seeds=[0, 1, 2].")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds {seeds} repeat a seed; a repeated run is not a new sample. Use distinct seeds.")
+    return seeds
+
+
+def _check_fractions(fractions: Mapping[str, float | Sequence[float]] | None,
+                     tasks: Sequence[str]) -> list[dict[str, float]]:
+    """Every combination ("setting") of the per-task training fractions; [{}] when none are given."""
+    fractions = dict(fractions or {})
+    unknown = [t for t in fractions if t not in tasks]
+    if unknown:
+        raise ValueError(f"fractions given for {unknown}, which are not among the tasks {list(tasks)}; "
+                         "give fractions only for tasks you train (or add them to the tasks).")
+    options: dict[str, list[float]] = {}
+    for task, value in fractions.items():
+        values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v <= 1.0:
+                raise ValueError(f"fraction {v!r} for task {task!r} is outside (0, 1]; "
+                                 f"pass e.g. {{{task!r}: 0.1}} for 10% of its training sentences.")
+        if not values:
+            raise ValueError(f"no fraction given for task {task!r}; pass e.g. {{{task!r}: 0.1}}.")
+        options[task] = [float(v) for v in values]
+    return [dict(zip(options, combo)) for combo in itertools.product(*options.values())]
+
+
+def _setting_label(setting: Mapping[str, float]) -> str:
+    """'chunk=0.1' for one reduced task, 'full' when every task trains on all its data."""
+    return ",".join(f"{t}={f:g}" for t, f in setting.items()) or "full"
+
+
+def _split_overrides(overrides: Mapping[str, Any]) -> tuple[dict, dict, dict]:
+    """Route keyword overrides to EncoderConfig, build_model and TrainConfig by field name."""
+    from .models import EncoderConfig
+    from .training import TrainConfig
+
+    encoder_fields = {f.name for f in dataclasses.fields(EncoderConfig)} - {"vocab_size"}
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "epochs"}
+    encoder, build, train = {}, {}, {}
+    for key, value in overrides.items():
+        if key in encoder_fields:
+            encoder[key] = value
+        elif key in _BUILD_OPTIONS:
+            build[key] = value
+        elif key in train_fields:
+            train[key] = value
+        else:
+            raise ValueError(
+                f"unknown option {key!r}; pass EncoderConfig fields ({', '.join(sorted(encoder_fields))}), "
+                f"build_model options ({', '.join(_BUILD_OPTIONS)}) or TrainConfig fields "
+                f"({', '.join(sorted(train_fields))}). seed, epochs and vocab_size are set by run_experiment.")
+    return encoder, build, train
+
+
+def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "hard", "soft"),
+                   seeds: int | Sequence[int] = 3, fractions: Mapping[str, float | Sequence[float]] | None = None,
+                   epochs: int | None = None, *, split: str = "test", max_sentences: int | None = None,
+                   toy_size: int | None = None, progress: bool = False, **overrides: Any) -> pd.DataFrame:
+    """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
+
+    tasks: task names (data.TASK_NAMES). sharings: any of "none" (single-task baselines: one
+    build_single_task model per task, same encoder config), "hard", "soft", "cross_stitch".
+    seeds: a count (3 → seeds 0, 1, 2) or a list. The seed decides the data split, the subsample and the
+    initialisation, and is the same for every sharing, so the comparison is paired.
+    fractions: {task: fraction or list of fractions} of that task's TRAIN split to keep (the others keep
+    all); lists are crossed into settings (e.g. a learning curve {"chunk": [0.1, 0.5, 1.0]}).
+    epochs: default 10 (2 in fast mode); training keeps the weights of the best dev epoch
+    (early_stopping_patience=2 unless overridden).
+    overrides: EncoderConfig fields (embedding_dim=32, kind="transformer", ...), build_model options
+    (shared_layers, coupling, coupling_weight, stitch_diagonal) and TrainConfig fields (learning_rate,
+    batch_size, sampling, weighting, ...). progress: print one line (time) per trained model.
+
+    Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, metric);
+    ``fraction`` is the row's own task's train fraction, ``train_seconds`` the wall time of training the
+    model that produced the row (for "none": that task's single-task model).
+    """
+    from . import models, training
+
+    if isinstance(tasks, str) or not tasks:
+        raise ValueError(f"tasks must be a non-empty list of task names, got {tasks!r}; pass e.g. ['pos', 'chunk'].")
+    tasks = list(tasks)
+    unknown = [t for t in tasks if t not in data.TASK_NAMES]
+    if unknown or len(set(tasks)) != len(tasks):
+        raise ValueError(f"tasks {tasks} hold unknown or repeated names {unknown or 'repeated'}; "
+                         f"use distinct names from: {', '.join(data.TASK_NAMES)}.")
+    if isinstance(sharings, str) or not sharings:
+        raise ValueError(f"sharings must be a non-empty list, got {sharings!r}; pass e.g. ['none', 'hard'].")
+    bad = [s for s in sharings if s not in SHARINGS]
+    if bad:
+        raise ValueError(f"unknown sharing {bad}; use some of: {', '.join(SHARINGS)}.")
+    if len(tasks) < 2 and any(s != "none" for s in sharings):
+        raise ValueError(f"multi-task sharing {[s for s in sharings if s != 'none']} needs at least two tasks, "
+                         f"got {tasks}; add a task or use sharings=['none'].")
+    seed_list = _check_seeds(seeds)
+    settings = _check_fractions(fractions, tasks)
+    if epochs is None:
+        epochs = config.fast_or(10, 2)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1 or None (default), got {epochs!r}; pass e.g. epochs=3.")
+    if split not in data.SPLITS:
+        raise ValueError(f"unknown split {split!r}; use one of {', '.join(data.SPLITS)} (normally 'test').")
+    encoder_kw, build_kw, train_kw = _split_overrides(overrides)
+    encoder_kw = {**_fast_encoder(), **encoder_kw}
+    train_kw = {"early_stopping_patience": 2 if epochs > 2 else None, "progress": False, **train_kw}
+    if any(data.load_task(t, max_sentences=2, toy_size=toy_size or 10).kind == "seq2seq" for t in tasks):
+        raise ValueError("seq2seq tasks (toy_translate) need a target vocabulary and are not part of these "
+                         "comparisons; drop them from tasks.")
+
+    rows: list[tuple] = []
+    for setting, seed in itertools.product(settings, seed_list):
+        loaded = {t: data.load_task(t, seed=seed, fraction=setting.get(t, 1.0), max_sentences=max_sentences,
+                                    toy_size=toy_size) for t in tasks}
+        vocab = data.Vocabulary.from_tasks(loaded)
+        encoder = models.EncoderConfig(vocab_size=len(vocab), **encoder_kw)
+        specs = {t: models.TaskSpec.from_task(task, vocab) for t, task in loaded.items()}
+        train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)
+        for sharing in sharings:
+            groups = [[t] for t in tasks] if sharing == "none" else [tasks]
+            for group in groups:
+                group_tasks = {t: loaded[t] for t in group}
+                if sharing == "none":
+                    model = models.build_single_task(specs[group[0]], encoder, seed=seed)
+                else:
+                    model = models.build_model([specs[t] for t in group], encoder, sharing=sharing,
+                                               seed=seed, **build_kw)
+                started = time.perf_counter()
+                training.train(model, group_tasks, vocab, train_config)
+                seconds = time.perf_counter() - started
+                scores = training.evaluate(model, group_tasks, vocab, split)
+                label = _setting_label(setting)
+                rows += [(label, r.task, sharing, seed, setting.get(r.task, 1.0), split, r.metric, r.value, seconds)
+                         for r in scores.itertuples()]
+                if progress:
+                    print(f"[{label}] seed {seed} {sharing:<12} {'+'.join(group)}: {seconds:.1f} s", flush=True)
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _check_table(df: pd.DataFrame) -> None:
+    missing = [c for c in ("task", "sharing", "seed", "metric", "value") if c not in df.columns]
+    if missing:
+        raise ValueError(f"the table lacks columns {missing}; pass the output of run_experiment.")
+    if df.empty:
+        raise ValueError("the results table is empty; run run_experiment first.")
+
+
+def _group_keys(df: pd.DataFrame) -> list[str]:
+    """(setting,) task, sharing, metric — setting only when the table has that column."""
+    return [c for c in ("setting",) if c in df.columns] + ["task", "sharing", "metric"]
+
+
+def summarize(df: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """mean, std, n, ci_low, ci_high (Student t, over seeds) per (setting, task, sharing, metric)."""
+    _check_table(df)
+    return metrics.summarize_runs(df, _group_keys(df), "value", confidence)
+
+
+def _main_metrics(tasks: Sequence[str]) -> dict[str, tuple[str, bool]]:
+    """Each task's main metric and direction (metrics.main_metric, from its kind and labels)."""
+    out = {}
+    for t in tasks:
+        task = data.load_task(t, max_sentences=50, toy_size=50) if t in data.TASK_NAMES else None
+        if task is None:
+            raise ValueError(f"unknown task {t!r} in the table; use names from {', '.join(data.TASK_NAMES)}.")
+        out[t] = metrics.main_metric(task.kind, task.labels)
+    return out
+
+
+def delta_mtl_table(df: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Δ_MTL (%) of every sharing against ``baseline`` on each task's main metric.
+
+    Per seed: Δ_MTL over the tasks of (sharing's score vs the baseline's score of the same seed), then
+    mean, std, n and 95% CI over seeds. Columns: (setting,) sharing, delta_mtl, std, n, ci_low,
+    ci_high, plus one column per task with its main metric's mean for that sharing.
+    """
+    _check_table(df)
+    if baseline not in set(df["sharing"]):
+        raise ValueError(f"the table has no {baseline!r} runs (sharings: {sorted(set(df['sharing']))}); "
+                         f"run with sharing {baseline!r} included to compare against it.")
+    main = _main_metrics(sorted(set(df["task"])))
+    mask = pd.Series(False, index=df.index)
+    for task, (metric, _) in main.items():
+        mask |= (df["task"] == task) & (df["metric"] == metric)
+    scores = df[mask]
+    keys = [c for c in ("setting",) if c in df.columns]
+    rows = []
+    for key, group in scores.groupby(keys + ["sharing"], sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        base_rows = scores[(scores["sharing"] == baseline)]
+        for col, value in zip(keys, key):
+            base_rows = base_rows[base_rows[col] == value]
+        deltas = []
+        for seed, runs in group.groupby("seed"):
+            base = base_rows[base_rows["seed"] == seed]
+            mtl = dict(zip(runs["task"], runs["value"]))
+            single = dict(zip(base["task"], base["value"]))
+            if set(mtl) != set(single):
+                raise ValueError(f"seed {seed}: {key[-1]!r} scored {sorted(mtl)} but {baseline!r} scored "
+                                 f"{sorted(single)}; compare runs of the same tasks and seeds.")
+            deltas.append(metrics.delta_mtl(mtl, single, {t: main[t][1] for t in mtl}))
+        mean, std, low, high = metrics.mean_ci(deltas)
+        per_task = group.groupby("task")["value"].mean()
+        rows.append({**dict(zip(keys, key[:-1])), "sharing": key[-1], "delta_mtl": mean, "std": std,
+                     "n": len(deltas), "ci_low": low, "ci_high": high,
+                     **{f"{t} {main[t][0]}": per_task[t] for t in per_task.index}})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _fraction_arg(text: str) -> tuple[str, list[float]]:
+    """'chunk=0.1' or 'chunk=0.1,0.5' → ('chunk', [0.1, 0.5])."""
+    task, sep, values = text.partition("=")
+    try:
+        parsed = [float(v) for v in values.split(",")] if sep else []
+    except ValueError:
+        parsed = []
+    if not task or not parsed:
+        raise argparse.ArgumentTypeError(f"--fraction {text!r}: write TASK=FRACTION, e.g. chunk=0.1 "
+                                         "(or chunk=0.1,0.5 for several).")
+    return task.strip(), parsed
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 1; pass e.g. 3.")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface (also used by the tests)."""
+    parser = argparse.ArgumentParser(prog="python -m mtl_helpers.experiments",
+                                     description="Single-task vs multi-task sharing over seeds: mean ± 95%% CI "
+                                                 "per task and Δ_MTL. MTL_FAST=1 runs a small version.")
+    parser.add_argument("--tasks", type=_names, required=True, help="comma-separated, e.g. chunk,pos")
+    parser.add_argument("--sharing", type=_names, default=["none", "hard", "soft"],
+                        help=f"comma-separated subset of {','.join(SHARINGS)} (default none,hard,soft)")
+    parser.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (default 3)")
+    parser.add_argument("--fraction", type=_fraction_arg, action="append", default=[],
+                        help="TASK=FRACTION of its training data, repeatable (e.g. chunk=0.1)")
+    parser.add_argument("--epochs", type=_positive_int, default=None, help="default 10 (2 in fast mode)")
+    parser.add_argument("--max-sentences", type=_positive_int, default=None, help="cap every split (corpora)")
+    parser.add_argument("--toy-size", type=_positive_int, default=None, help="toy tasks: sentences in all")
+    parser.add_argument("--out", default=None, help="write the tidy table (CSV) here")
+    parser.add_argument("--quiet", action="store_true", help="no per-model progress lines")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the experiment, print the summary of main metrics and Δ_MTL, optionally write the CSV."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    fractions: dict[str, list[float]] = {}
+    for task, values in args.fraction:
+        if task in fractions:
+            parser.error(f"--fraction given twice for {task!r}; write it once, e.g. {task}=0.1,0.5.")
+        fractions[task] = values
+    try:
+        started = time.perf_counter()
+        df = run_experiment(args.tasks, args.sharing, args.seeds, fractions, args.epochs,
+                            max_sentences=args.max_sentences, toy_size=args.toy_size, progress=not args.quiet)
+    except ValueError as error:
+        parser.error(str(error))
+    print(config.mode_banner())
+    main_metric = _main_metrics(args.tasks)
+    summary = summarize(df)
+    keep = pd.Series(False, index=summary.index)
+    for task, (metric, _) in main_metric.items():
+        keep |= (summary["task"] == task) & (summary["metric"] == metric)
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
+        print("\nTest scores (main metric per task), mean over seeds with 95% CI:")
+        print(summary[keep].to_string(index=False))
+        if "none" in args.sharing and len(args.sharing) > 1:
+            print("\nΔ_MTL (%) against the single-task models (positive = multi-task helps):")
+            print(delta_mtl_table(df).to_string(index=False))
+    if args.out:
+        df.to_csv(args.out, index=False)
+        print(f"\nwrote {len(df)} rows to {args.out}")
+    print(f"total {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
