@@ -80,6 +80,10 @@ class EncoderConfig:
                              f"got {self.char_vocab_size!r}.")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"EncoderConfig.dropout must be in [0, 1), got {self.dropout!r}.")
+        for name in ("vocab_size", "embedding_dim", "hidden_units", "num_layers", "num_heads", "max_length",
+                     "char_vocab_size", "char_embedding_dim", "char_filters"):
+            setattr(self, name, int(getattr(self, name)))  # numpy ints would not serialize to JSON
+        self.dropout = float(self.dropout)
         if self.kind == "transformer" and self.embedding_dim % self.num_heads:
             raise ValueError(f"transformer: embedding_dim={self.embedding_dim} must be divisible by "
                              f"num_heads={self.num_heads}; change one of them.")
@@ -112,6 +116,8 @@ class TaskSpec:
         if self.read_layer is not None and (not isinstance(self.read_layer, (int, np.integer)) or self.read_layer < 1):
             raise ValueError(f"task {self.name!r}: read_layer must be None (top) or a 1-based layer number, "
                              f"got {self.read_layer!r}.")
+        self.num_outputs = int(self.num_outputs)
+        self.read_layer = None if self.read_layer is None else int(self.read_layer)
 
     @classmethod
     def from_task(cls, task: Any, vocab: Any, target_vocab: Any = None, read_layer: int | None = None) -> "TaskSpec":
@@ -295,7 +301,8 @@ class ClassificationHead(_Head):
     def build(self, *input_shapes: Any) -> None:
         self.built = True  # sublayers build on their first call: no symbolic trace of the whole block
 
-    def call(self, states, padding_mask, decoder_tokens=None, training=False):
+    def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
+             training: bool = False) -> tf.Tensor:
         return self.out(masked_mean(states, padding_mask))
 
 
@@ -307,7 +314,8 @@ class TaggingHead(_Head):
         super().__init__(num_outputs, **kwargs)
         self.out = keras.layers.Dense(num_outputs)
 
-    def call(self, states, padding_mask, decoder_tokens=None, training=False):
+    def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
+             training: bool = False) -> tf.Tensor:
         return self.out(states)
 
 
@@ -321,7 +329,8 @@ class LanguageModelHead(_Head):
         self.forward_units = forward_units
         self.out = keras.layers.Dense(num_outputs)
 
-    def call(self, states, padding_mask, decoder_tokens=None, training=False):
+    def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
+             training: bool = False) -> tf.Tensor:
         return self.out(states[..., : self.forward_units] if self.forward_units else states)
 
     def get_config(self) -> dict:
@@ -345,7 +354,8 @@ class Seq2SeqHead(_Head):
         self.drop = keras.layers.Dropout(dropout)
         self.out = keras.layers.Dense(num_outputs)
 
-    def call(self, states, padding_mask, decoder_tokens=None, training=False):
+    def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
+             training: bool = False) -> tf.Tensor:
         if decoder_tokens is None:
             raise ValueError("a seq2seq head needs inputs['decoder_tokens'] (int32 [B, Lt]: [BOS]+target).")
         h0, c0 = ops.split(self.init_state(masked_mean(states, padding_mask)), 2, axis=-1)
@@ -698,6 +708,10 @@ def theta_partition(model: MultiTaskModel) -> pd.DataFrame:
     return table
 
 
+def _numpy(variable: keras.Variable) -> np.ndarray:
+    return tf.convert_to_tensor(variable).numpy()
+
+
 def tower_distance(model: MultiTaskModel) -> pd.DataFrame:
     """‖W_a − W_b‖ (Frobenius, over all weights of a unit) per encoder unit and task pair, plus a "total"
     row per pair (√ of the summed squares). Shared units (hard sharing) are listed with distance 0."""
@@ -710,7 +724,7 @@ def tower_distance(model: MultiTaskModel) -> pd.DataFrame:
             if block_a is None or block_b is None:
                 distance = 0.0
             else:
-                distance = float(np.sqrt(sum(np.sum((np.asarray(va) - np.asarray(vb)) ** 2)
+                distance = float(np.sqrt(sum(np.sum((_numpy(va) - _numpy(vb)) ** 2)
                                              for va, vb in zip(block_a.weights, block_b.weights))))
             squares += distance**2
             rows.append({"layer": unit, "task_a": a, "task_b": b, "distance": distance})
