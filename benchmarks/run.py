@@ -1,0 +1,120 @@
+"""Run the mtl-nlp benchmarks and write benchmarks/RESULTS.md and benchmarks/results.csv.
+
+    python -m benchmarks            # everything (long: the quality table runs until --budget)
+    python -m benchmarks --quick    # reduced data, 1 seed, a couple of notebooks: a few minutes
+    python benchmarks/run.py ...    # the same
+
+Every target is a ratio measured in the same run (the machine may be shared and noisy); absolute
+times are printed for information. Each result prints as ``name: value (target ...) PASS|FAIL``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import benchmarks  # noqa: F401 - the parent package of the relative imports below
+    __package__ = "benchmarks"  # noqa: A001
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground", "quality")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="reduced data, 1 seed, 2 notebooks in fast mode; prints rows, writes nothing "
+                             "unless --out-dir is given")
+    parser.add_argument("--budget", type=float, default=3600.0,
+                        help="seconds the quality table may use (runs not started by then are listed); "
+                             "default 3600")
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+    parser.add_argument("--speed-max-sentences", type=int, default=2000,
+                        help="conll2000 sentences per split for benchmarks 1-3 (default 2000; 0 = all)")
+    parser.add_argument("--quality-max-sentences", type=int, default=None,
+                        help="cap every split of the quality runs (default: full corpora)")
+    parser.add_argument("--quality-epochs", type=int, default=5, help="epochs per quality run (default 5)")
+    parser.add_argument("--no-class-mode", action="store_true", help="skip the class-mode notebook series")
+    parser.add_argument("--out-dir", default=None, help="where to write RESULTS.md and results.csv "
+                                                        "(default benchmarks/ for a full run)")
+    return parser
+
+
+def _safe(name: str, fn: Callable[[], list]) -> list:
+    """Run one benchmark; a crash becomes a FAIL row that names the error (the others still run)."""
+    from .common import Row
+
+    try:
+        return fn()
+    except Exception as error:  # noqa: BLE001 - report, do not abort the whole run
+        return [Row(name, f"{name}: crashed", None, verdict="FAIL",
+                    note=f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    selected = [b.strip() for b in args.only.split(",") if b.strip()]
+    unknown = [b for b in selected if b not in BENCHMARKS]
+    if unknown:
+        build_parser().error(f"unknown benchmark {unknown}; use some of {', '.join(BENCHMARKS)}.")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.pop("MTL_FAST", None)  # benchmarks set their own sizes; notebooks get MTL_FAST per run
+
+    from . import common, notebooks, playground, quality, speed
+
+    info = common.machine()
+    started = datetime.datetime.now().astimezone()
+    quick = args.quick
+    settings = quality.Settings(seeds=1 if quick else 3, epochs=1 if quick else args.quality_epochs,
+                                max_sentences=300 if quick else args.quality_max_sentences,
+                                groups=quality.GROUPS[:2] if quick else quality.GROUPS,
+                                variants=("none", "hard") if quick else quality.VARIANTS,
+                                budget_s=args.budget)
+    cap = 400 if quick else (args.speed_max_sentences or None)
+    plan = {
+        "throughput": lambda: speed.throughput(cap, epochs=1, repeats=2 if quick else 3, warm_repeats=1 if quick else 2),
+        "serving": lambda: speed.serving(cap if quick else None, repeats=3 if quick else 7),
+        "training_cost": lambda: speed.training_cost(cap, epochs=2 if quick else 5),
+        "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
+        "playground": lambda: playground.playground_latency(3 if quick else 7),
+    }
+    rows, seconds, quality_table = [], {}, None
+    for name in selected:
+        t0 = time.perf_counter()
+        print(f"== {name}", flush=True)
+        if name == "quality":
+            def run_quality():
+                nonlocal quality_table
+                table, skipped = quality.run_quality(settings, log=lambda m: print(m, flush=True))
+                quality_table = table
+                note = f"(budget {settings.budget_s:.0f} s, {settings.epochs} epochs, " \
+                       f"{'max ' + str(settings.max_sentences) + ' sentences/split' if settings.max_sentences else 'full corpora'})"
+                return quality.quality_rows(table, skipped, note)
+            new = _safe(name, run_quality)
+        else:
+            new = _safe(name, plan[name])
+        seconds[name] = time.perf_counter() - t0
+        for row in new:
+            print(row.line(), flush=True)
+        rows += new
+    out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
+    if out_dir is not None:
+        from .report import write_report
+
+        write_report(out_dir, rows, info, started, seconds, settings, quality_table, quick=quick, argv=argv)
+        print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.csv'}")
+    failed = sum(r.verdict == "FAIL" for r in rows)
+    print(f"{len(rows)} rows, {failed} FAIL, {sum(r.verdict == 'PASS' for r in rows)} PASS "
+          f"in {sum(seconds.values()):.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
