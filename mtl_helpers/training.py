@@ -203,7 +203,8 @@ class TaskSampler:
 # --------------------------------------------------------------------------------------------------
 def _dense(grads: Sequence, like: Sequence) -> list[tf.Tensor]:
     """Gradients as dense tensors, zeros where a variable got none."""
-    return [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, like)]
+    return [tf.zeros(v.shape, v.dtype) if g is None else tf.reshape(tf.convert_to_tensor(g), v.shape)
+            for g, v in zip(grads, like)]
 
 
 def pcgrad(grads_per_task: Sequence[Sequence[tf.Tensor]], *, order: Any = None, seed: int = 0) -> list[tf.Tensor]:
@@ -530,10 +531,10 @@ class _Trainer:
             combined = pcgrad(scaled, order=order) if cfg.pcgrad else [tf.add_n(gs) for gs in zip(*scaled)]
             penalty_grads = _dense(tape.gradient(penalty, variables), variables)
             grads = [g + p for g, p in zip(combined, penalty_grads)]
+            if learned:
+                grads += ctx.all_reduce(_SUM, _dense(tape.gradient(objective, learned), learned))
         else:
-            grads = ctx.all_reduce(_SUM, _dense(tape.gradient(objective, variables), variables))
-        if learned:
-            grads += ctx.all_reduce(_SUM, _dense(tape.gradient(objective, learned), learned))
+            grads = ctx.all_reduce(_SUM, _dense(tape.gradient(objective, variables + learned), variables + learned))
         del tape
         if cfg.clip_norm is not None:
             clipped, _ = tf.clip_by_global_norm(grads[:len(variables)], cfg.clip_norm)
