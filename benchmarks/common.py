@@ -69,6 +69,20 @@ def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> tupl
     return statistics.median(times), times
 
 
+def median_wall_cpu(fn: Callable[[], object], repeats: int, warmup: int = 1) -> tuple[float, float]:
+    """Median wall seconds and median process CPU seconds (all threads) over ``repeats`` calls after
+    ``warmup`` untimed calls. On a shared machine CPU time shows the work done, wall time what a user waits."""
+    for _ in range(warmup):
+        fn()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def machine() -> dict[str, str]:
     """CPU count, RAM, load, versions: what the numbers were measured on."""
     info = {"python": platform.python_version(), "platform": platform.platform(),

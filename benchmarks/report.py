@@ -20,9 +20,22 @@ def _md(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _shared_note(info: dict, load_now: str) -> str:
+    """Say so when other jobs competed for the CPUs (load average above the CPU count)."""
+    loads = [float(x) for x in (info.get("load average (1, 5, 15 min) at start", "0") + ", " + load_now).split(", ")]
+    if max(loads) <= float(info.get("cpus", "1")):
+        return "The machine was not visibly busy with other jobs (load average at most the CPU count)."
+    return ("The machine was shared: other people ran heavy jobs (notebooks, test suites, training) on the same "
+            "CPUs during this run, visible in the load averages above (a load above the CPU count means "
+            "processes waited for a CPU). That is why every target is a ratio of two sides measured in the "
+            "same run, and why CPU-time ratios are given beside the wall-time ones; absolute times are for "
+            "information and would be lower on an idle machine.")
+
+
 def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.datetime,
                  seconds: dict[str, float], settings: quality.Settings, quality_table: pd.DataFrame | None,
-                 *, quick: bool, argv: list[str] | None) -> None:
+                 *, quick: bool, argv: list[str] | None, pending: list[str] = ()) -> None:
+    """RESULTS.md and results.csv (and quality_runs.csv) in ``out_dir``; ``pending``: benchmarks not yet run."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame([{"benchmark": r.benchmark, "name": r.name, "value": r.value, "unit": r.unit.strip(),
                            "target": r.target, "verdict": r.verdict, "note": r.note} for r in rows])
@@ -33,16 +46,14 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         "",
         f"Run {started:%Y-%m-%d %H:%M %Z} with `python -m benchmarks {' '.join(argv or [])}`"
         + (" (QUICK mode: reduced data, 1 seed)" if quick else "") + f", {sum(seconds.values()) / 60:.0f} min in all.",
+        *([f"**Partial**: still to run when this was written: {', '.join(pending)}.", ""] if pending else []),
         "Regenerate with `python -m benchmarks` (full) or `python -m benchmarks --quick` (a few minutes, prints only).",
         "",
         "## Machine",
         "",
         _md(pd.DataFrame({"item": list(info) + ["load average at the end"], "value": list(info.values()) + [load_now]})),
         "",
-        "The machine was shared: other people ran heavy jobs (notebooks, test suites, training) on the same "
-        "2 cores during this run, visible in the load averages above (a load above 2 means processes waited "
-        "for a CPU). That is why every target is a ratio of two sides measured in the same run; absolute "
-        "times are for information and would be lower on an idle machine.",
+        _shared_note(info, load_now),
         "",
         "## Results",
         "",
@@ -55,12 +66,14 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         "",
         "1. **Training throughput**: conll2000 pos + chunk (same sentences), hard-shared default model "
         "(2-layer BiLSTM, 64 units, embeddings 64), batch 32, Adam, global clip norm 5, one epoch = every "
-        "train sentence once per task. Trainer: `training.train` with bucketed batches; its time is "
-        "run(8 + S steps) − run(8 steps) on fresh identical models, so building, tracing and set-up cancel. "
-        "Baseline: `model.fit` on the same model, arrays padded to the longest sentence, both heads trained "
-        "on each batch (sample weights mask the padding), after a warm-up fit. Rate = task-tokens "
-        "(real tokens × tasks) per second; median over repetitions.",
-        "2. **Serving cost**: conll2000 test set, batches of 64 (bucketed), compiled (`tf.function`) forward "
+        "train sentence once per task. Trainer: `training.train` with bucketed batches; the benchmark replaces "
+        "`keras.utils.Progbar` during the run by a clock (the trainer updates it once after every step), so "
+        "steps 9..N of one run are timed and the first 8 steps (tracing) and the end-of-run evaluation are "
+        "left out. Baseline: `model.fit` on the same model, arrays padded to the longest sentence, both heads "
+        "trained on each batch (sample weights mask the padding), timed after a warm-up fit. Rate = "
+        "task-tokens (real tokens × tasks) per second; median over repetitions; the same ratio in process "
+        "CPU time is given too (less sensitive to the other jobs on the machine).",
+"2. **Serving cost**: conll2000 test set, batches of 64 (bucketed), compiled (`tf.function`) forward "
         "pass + argmax; hard-shared model predicting pos and chunk in one pass vs the two single-task "
         "models one after the other; warm-up pass excluded, median of repetitions. Untrained weights "
         "(cost does not depend on them).",

@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quality-max-sentences", type=int, default=None,
                         help="cap every split of the quality runs (default: full corpora)")
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs per quality run (default 5)")
+    parser.add_argument("--quality-groups", default=None,
+                        help="task pairs for the quality table, e.g. sentiment+subjectivity,chunk+pos "
+                             "(default: all four groups)")
+    parser.add_argument("--quality-variants", default=None,
+                        help="comma-separated subset of none,hard,soft,lm_hard (default: all)")
+    parser.add_argument("--quality-seeds", type=int, default=3, help="seeds for the quality table (default 3)")
+    parser.add_argument("--cost-max-sentences", type=int, default=1000,
+                        help="conll2000 sentences per split for benchmark 3 (default 1000; 0 = all)")
+    parser.add_argument("--cost-epochs", type=int, default=4, help="epochs per model in benchmark 3 (default 4)")
     parser.add_argument("--no-class-mode", action="store_true", help="skip the class-mode notebook series")
     parser.add_argument("--out-dir", default=None, help="where to write RESULTS.md and results.csv "
                                                         "(default benchmarks/ for a full run)")
@@ -68,24 +77,34 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("MTL_FAST", None)  # benchmarks set their own sizes; notebooks get MTL_FAST per run
 
     from . import common, notebooks, playground, quality, speed
+    from .report import write_report
 
     info = common.machine()
     started = datetime.datetime.now().astimezone()
     quick = args.quick
-    settings = quality.Settings(seeds=1 if quick else 3, epochs=1 if quick else args.quality_epochs,
+    groups = (tuple(tuple(g.split("+")) for g in args.quality_groups.split(",")) if args.quality_groups
+              else quality.GROUPS[:2] if quick else quality.GROUPS)
+    variants = (tuple(args.quality_variants.split(",")) if args.quality_variants
+                else ("none", "hard") if quick else quality.VARIANTS)
+    bad = [g for g in groups if g not in quality.GROUPS] + [v for v in variants if v not in quality.VARIANTS]
+    if bad:
+        build_parser().error(f"unknown quality group/variant {bad}; groups: "
+                             f"{', '.join('+'.join(g) for g in quality.GROUPS)}; variants: {', '.join(quality.VARIANTS)}.")
+    settings = quality.Settings(seeds=1 if quick else args.quality_seeds,
+                                epochs=1 if quick else args.quality_epochs,
                                 max_sentences=300 if quick else args.quality_max_sentences,
-                                groups=quality.GROUPS[:2] if quick else quality.GROUPS,
-                                variants=("none", "hard") if quick else quality.VARIANTS,
-                                budget_s=args.budget)
+                                groups=groups, variants=variants, budget_s=args.budget)
     cap = 400 if quick else (args.speed_max_sentences or None)
     plan = {
-        "throughput": lambda: speed.throughput(cap, epochs=1, repeats=2 if quick else 3, warm_repeats=1 if quick else 2),
+        "throughput": lambda: speed.throughput(cap, epochs=1, repeats=2 if quick else 3),
         "serving": lambda: speed.serving(cap if quick else None, repeats=3 if quick else 7),
-        "training_cost": lambda: speed.training_cost(cap, epochs=2 if quick else 5),
+        "training_cost": lambda: speed.training_cost(cap if quick else (args.cost_max_sentences or None),
+                                                     epochs=2 if quick else args.cost_epochs),
         "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
         "playground": lambda: playground.playground_latency(3 if quick else 7),
     }
     rows, seconds, quality_table = [], {}, None
+    out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
     for name in selected:
         t0 = time.perf_counter()
         print(f"== {name}", flush=True)
@@ -96,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 quality_table = table
                 note = f"(budget {settings.budget_s:.0f} s, {settings.epochs} epochs, " \
                        f"{'max ' + str(settings.max_sentences) + ' sentences/split' if settings.max_sentences else 'full corpora'})"
-                return quality.quality_rows(table, skipped, note)
+                return quality.quality_rows(table, skipped, note, settings.groups)
             new = _safe(name, run_quality)
         else:
             new = _safe(name, plan[name])
@@ -104,11 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         for row in new:
             print(row.line(), flush=True)
         rows += new
-    out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
+        if out_dir is not None:  # rewritten after every benchmark: a stopped run still leaves its results
+            write_report(out_dir, rows, info, started, seconds, settings, quality_table, quick=quick, argv=argv,
+                         pending=selected[selected.index(name) + 1:])
     if out_dir is not None:
-        from .report import write_report
-
-        write_report(out_dir, rows, info, started, seconds, settings, quality_table, quick=quick, argv=argv)
         print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.csv'}")
     failed = sum(r.verdict == "FAIL" for r in rows)
     print(f"{len(rows)} rows, {failed} FAIL, {sum(r.verdict == 'PASS' for r in rows)} PASS "

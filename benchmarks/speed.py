@@ -6,7 +6,9 @@ EncoderConfig: 2-layer BiLSTM, 64 units) and the same data; compiled-function tr
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import math
 import statistics
 import time
@@ -17,10 +19,10 @@ import tensorflow as tf
 
 from mtl_helpers import data, metrics, models, training
 
-from .common import Row, check, median_time, timed
+from .common import Row, check, median_wall_cpu
 
 NAMES = ("pos", "chunk")
-WARM_STEPS = 8  # trainer warm-up steps: with proportional sampling both tasks' steps are traced in them
+WARM_STEPS = 8  # untimed trainer steps: with proportional sampling both tasks' steps are traced in them
 
 
 def load(max_sentences: int | None) -> tuple[dict[str, data.TaskData], data.Vocabulary, models.EncoderConfig]:
@@ -41,11 +43,38 @@ def _tiny_dev(tasks: dict[str, data.TaskData]) -> dict[str, data.TaskData]:
             for t, task in tasks.items()}
 
 
-def _trainer_run(tasks, vocab, encoder, steps: int, batch: int) -> float:
-    """Wall seconds of one train() call of ``steps`` steps on a fresh hard-shared model (built untimed)."""
+class _StepClock:
+    """Stand-in for keras.utils.Progbar while the trainer runs: the trainer updates its progress bar once
+    after every step, so recording (wall, CPU) clocks there times each step from inside one run."""
+
+    stamps: list[tuple[float, float]] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def update(self, *args, **kwargs) -> None:
+        _StepClock.stamps.append((time.perf_counter(), time.process_time()))
+
+
+def _trainer_run(tasks, vocab, encoder, steps: int, batch: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of the trainer's steps after the first WARM_STEPS (tracing) of one run."""
     model = models.build_model(_specs(tasks, vocab), encoder, sharing="hard", seed=0)
-    config = training.TrainConfig(epochs=1, steps_per_epoch=steps, batch_size=batch, progress=False, seed=0)
-    return timed(lambda: training.train(model, tasks, vocab, config))
+    config = training.TrainConfig(epochs=1, steps_per_epoch=WARM_STEPS + steps, batch_size=batch,
+                                  progress=True, seed=0)
+    _StepClock.stamps = []
+    original = keras.utils.Progbar
+    keras.utils.Progbar = _StepClock
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            training.train(model, tasks, vocab, config)
+    finally:
+        keras.utils.Progbar = original
+    stamps = _StepClock.stamps  # [0]: before step 1, [i]: after step i
+    if len(stamps) != WARM_STEPS + steps + 1:
+        raise RuntimeError(f"expected one progress update per step, got {len(stamps)}; the trainer changed.")
+    (wall0, cpu0), (wall1, cpu1) = stamps[WARM_STEPS], stamps[-1]
+    print(f"  trainer: {steps} steps after warm-up: {wall1 - wall0:.1f} s wall, {cpu1 - cpu0:.1f} s CPU", flush=True)
+    return wall1 - wall0, cpu1 - cpu0
 
 
 def _padded_arrays(tasks, vocab) -> tuple[dict, dict, dict]:
@@ -68,19 +97,14 @@ def _padded_arrays(tasks, vocab) -> tuple[dict, dict, dict]:
     return {"tokens": x}, y, w
 
 
-def throughput(max_sentences: int | None, epochs: int, repeats: int, batch: int = 32,
-               warm_repeats: int = 2) -> list[Row]:
+def throughput(max_sentences: int | None, epochs: int, repeats: int, batch: int = 32) -> list[Row]:
     """Benchmark 1: task-tokens per second, project trainer vs plain model.fit on padded arrays."""
     tasks, vocab, encoder = load(max_sentences)
     tasks = _tiny_dev(tasks)
     tokens_per_epoch = sum(len(s) for task in tasks.values() for s in task.train.tokens)  # task-tokens
     steps = epochs * sum(math.ceil(len(t.train) / batch) for t in tasks.values())
-    # Trainer time of `steps` steps = median run(WARM + steps) − median run(WARM): building, tracing,
-    # stream set-up and the end-of-run dev evaluation are in both and cancel.
-    warm_run = statistics.median([_trainer_run(tasks, vocab, encoder, WARM_STEPS, batch)
-                                  for _ in range(warm_repeats)])
-    full_run = statistics.median([_trainer_run(tasks, vocab, encoder, WARM_STEPS + steps, batch)
-                                  for _ in range(repeats)])
+    runs = [_trainer_run(tasks, vocab, encoder, steps, batch) for _ in range(repeats)]
+    trainer_wall, trainer_cpu = (statistics.median(r[i] for r in runs) for i in (0, 1))
 
     x, y, w = _padded_arrays(tasks, vocab)
     n = len(x["tokens"])
@@ -93,16 +117,18 @@ def throughput(max_sentences: int | None, epochs: int, repeats: int, batch: int 
                   sample_weight={t: v[:count] for t, v in w.items()}, batch_size=batch, epochs=rounds,
                   shuffle=True, verbose=0)
     fit(warm, 1)  # warm-up: traces the train function for full and partial batches
-    baseline_median, _ = median_time(lambda: fit(n, epochs), repeats, warmup=0)
+    fit_wall, fit_cpu = median_wall_cpu(lambda: fit(n, epochs), repeats, warmup=0)
+    print(f"  padded model.fit: {fit_wall:.1f} s wall, {fit_cpu:.1f} s CPU (median)", flush=True)
 
-    trainer_median = full_run - warm_run
-    rate_trainer = epochs * tokens_per_epoch / trainer_median
-    rate_fit = epochs * tokens_per_epoch / baseline_median
+    rate_trainer = epochs * tokens_per_epoch / trainer_wall
+    rate_fit = epochs * tokens_per_epoch / fit_wall
     waste = 1 - float((x["tokens"] != 0).mean())
-    note = f"{len(tasks['pos'].train)} sentences × 2 tasks, {epochs} epoch(s), median of {repeats}"
+    note = f"wall time, {len(tasks['pos'].train)} sentences × 2 tasks, {epochs} epoch(s), median of {repeats}"
     return [
         check("throughput", "1. training throughput: trainer / padded model.fit", rate_trainer / rate_fit,
               at_least=2.0, unit="×", note=note),
+        check("throughput", "1c. same ratio in process CPU time", fit_cpu / trainer_cpu, unit="×",
+              note="information: less sensitive to other jobs on the machine"),
         check("throughput", "1a. trainer task-tokens/s", rate_trainer, note="absolute, information only"),
         check("throughput", "1b. padded model.fit task-tokens/s", rate_fit,
               note=f"padding waste {waste:.0%} of positions; both heads per step"),
@@ -125,12 +151,14 @@ def serving(max_sentences: int | None, repeats: int, batch: int = 64) -> list[Ro
     hard = predictor(models.build_model(specs, encoder, sharing="hard", seed=0))
     singles = [predictor(models.build_single_task(s, encoder, seed=0)) for s in specs]
     both_singles = lambda: [run() for run in singles]  # noqa: E731
-    t_hard, _ = median_time(hard, repeats)
-    t_single, _ = median_time(both_singles, repeats)
+    t_hard, cpu_hard = median_wall_cpu(hard, repeats)
+    t_single, cpu_single = median_wall_cpu(both_singles, repeats)
     sentences = len(tasks["pos"].test)
     return [
         check("serving", "2. serving: hard-shared pass / two single-task passes", t_hard / t_single,
-              at_most=0.55, unit="×", note=f"{sentences} test sentences, median of {repeats}"),
+              at_most=0.55, unit="×", note=f"wall time, {sentences} test sentences, median of {repeats}"),
+        check("serving", "2c. serving, same ratio in process CPU time", cpu_hard / cpu_single, unit="×",
+              note="information: less sensitive to other jobs on the machine"),
         check("serving", "2a. hard-shared pass, seconds", t_hard, unit=" s", note="absolute, information only"),
         check("serving", "2b. two single-task passes, seconds", t_single, unit=" s", note="absolute"),
     ]
@@ -152,21 +180,22 @@ def training_cost(max_sentences: int | None, epochs: int) -> list[Row]:
     tasks, vocab, encoder = load(max_sentences)
     specs = dict(zip(tasks, _specs(tasks, vocab)))
     config = training.TrainConfig(epochs=epochs, progress=False, seed=0)
-    goals, single_cost, notes = {}, 0.0, []
+    goals, single_cost, single_cpu, notes = {}, 0.0, 0.0, []
     for name, task in tasks.items():
         model = models.build_single_task(specs[name], encoder, seed=0)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = training.train(model, {name: task}, vocab, config)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         curve = _dev_curve(result, task, name)
         goals[name] = max(curve)
         reached = curve.index(goals[name]) + 1
         single_cost += seconds * reached / epochs
+        single_cpu += cpu * reached / epochs
         notes.append(f"{name} best dev {goals[name]:.4f} at epoch {reached} ({seconds:.0f} s for {epochs})")
     model = models.build_model(list(specs.values()), encoder, sharing="hard", seed=0)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = training.train(model, tasks, vocab, config)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     curves = {name: _dev_curve(result, task, name) for name, task in tasks.items()}
     reached = next((e + 1 for e in range(epochs) if all(curves[n][e] >= goals[n] for n in tasks)), None)
     hard_best = ", ".join(f"{n} {max(c):.4f}" for n, c in curves.items())
@@ -180,6 +209,8 @@ def training_cost(max_sentences: int | None, epochs: int) -> list[Row]:
         check("training_cost", "3. training cost: hard to reach single dev scores / two singles",
               hard_cost / single_cost, at_most=0.6, unit="×",
               note=f"hard reached both at epoch {reached}/{epochs}; " + "; ".join(notes)),
+        check("training_cost", "3c. same ratio in process CPU time", cpu * reached / epochs / single_cpu, unit="×",
+              note="information: less sensitive to other jobs on the machine"),
         check("training_cost", "3a. hard-shared seconds to reach", hard_cost, unit=" s", note="absolute"),
         check("training_cost", "3b. two single-task seconds to reach", single_cost, unit=" s", note="absolute"),
     ]
