@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         "training_cost": lambda: speed.training_cost(cap if quick else (args.cost_max_sentences or None),
                                                      epochs=2 if quick else args.cost_epochs),
         "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
-        "playground": lambda: playground.playground_latency(3 if quick else 7),
+        "playground": lambda: playground.playground_latency(3 if quick else 5),
     }
     rows, seconds, quality_table = [], {}, None
     out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
