@@ -448,3 +448,64 @@ def check_global_batch(answer: Any, per_replica_batch: int, num_replicas: int, *
                   quiet=quiet,
                   hint="every replica processes its own batch and the gradients are summed: global batch = "
                        "per-replica batch × strategy.num_replicas_in_sync.")
+
+
+# --- 08 playground ---
+# Notebook 08 (the playground). Expected values come from the arguments (the student's own sweep, the
+# task sizes), never from typed-in numbers, so the checkers hold in fast and in class mode.
+COUPLING_WEIGHT_NAMES: frozenset[str] = frozenset({"coupling_weight", "λ", "lambda", "lam"})
+
+
+def check_inert_setting(answer: Any, *, quiet: bool = False) -> bool:
+    """8.1: the PlaygroundSettings field that changes nothing when sharing='hard' (λ of the soft penalty)."""
+    given = str(answer).strip().lower() if isinstance(answer, str) else ""
+    return report(given in {n.lower() for n in COUPLING_WEIGHT_NAMES}, exercise="8.1", quiet=quiet,
+                  hint="under hard sharing the tasks use the SAME encoder weights, so there is no distance "
+                       "between towers to penalise: which setting scales the penalty λ·Ω of soft sharing? "
+                       "Answer with its PlaygroundSettings field name.")
+
+
+def check_embedding_only_sharing(answer: Any, *, quiet: bool = False) -> bool:
+    """8.2: PlaygroundSettings of a hard-shared model whose tasks share only the word embedding."""
+    ok = getattr(answer, "sharing", None) == "hard" and getattr(answer, "shared_layers", None) == 0
+    if ok and hasattr(answer, "validate"):
+        answer.validate()
+    return report(ok, exercise="8.2", quiet=quiet,
+                  hint="hard sharing shares the embedding plus the lowest `shared_layers` encoder layers; "
+                       "the fewer layers shared, the more each task keeps to itself. Use "
+                       "dataclasses.replace(PlaygroundSettings(), sharing=..., shared_layers=...).")
+
+
+def check_sharing_gain(answer: Any, sweep: Any, *, sharing: str = "hard", quiet: bool = False) -> bool:
+    """8.3: per relatedness, mean dev score with ``sharing`` minus mean dev score with 'none' (a Series)."""
+    import pandas as pd
+
+    table = sweep.pivot_table(index="relatedness", columns="sharing", values="value", aggfunc="mean")
+    if sharing not in table.columns or "none" not in table.columns:
+        raise ValueError(f"the sweep needs the sharing modes 'none' and {sharing!r}; it has "
+                         f"{list(table.columns)}. Run playground_sweep with both.")
+    expected = (table[sharing] - table["none"]).astype(float)
+    ok = False
+    if isinstance(answer, pd.Series) and len(answer) == len(expected):
+        given = answer.astype(float)
+        same_index = sorted(float(i) for i in given.index) == sorted(float(i) for i in expected.index)
+        ok = same_index and all(close(given.loc[i], expected.loc[i], rel=1e-6, abs_=1e-9) for i in expected.index)
+    return report(ok, exercise="8.3", quiet=quiet,
+                  hint=f"the gain of sharing is score({sharing}) − score(none) at the SAME relatedness "
+                       "(mean over the tasks): pivot the sweep to relatedness × sharing, then subtract the "
+                       "'none' column; a positive gain means the tasks helped each other.")
+
+
+def check_temperature_share(answer: Any, sizes: dict[str, int], task: str, temperature: float = 2.0, *,
+                            quiet: bool = False) -> bool:
+    """8.4: probability of drawing ``task`` under temperature sampling, p_t ∝ n_t^(1/T)."""
+    if task not in sizes:
+        raise ValueError(f"task {task!r} is not in sizes {sorted(sizes)}; pass one of those names.")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}; e.g. 2.0.")
+    powered = {name: float(n) ** (1.0 / temperature) for name, n in sizes.items()}
+    expected = powered[task] / sum(powered.values())
+    return report(close(answer, expected, rel=1e-3), exercise="8.4", quiet=quiet,
+                  hint="temperature sampling draws task t with probability n_t^(1/T) / Σ_s n_s^(1/T): T=1 is "
+                       "proportional sampling, T→∞ is uniform, so T=2 (square roots) lifts the small task "
+                       "without letting it dominate.")
