@@ -68,6 +68,7 @@ def _safe(name: str, fn: Callable[[], list]) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     selected = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = [b for b in selected if b not in BENCHMARKS]
