@@ -17,7 +17,6 @@ import dataclasses
 import json
 import math
 import time
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
@@ -247,12 +246,13 @@ def pcgrad(grads_per_task: Sequence[Sequence[tf.Tensor]], *, order: Any = None, 
     return [tf.reshape(part, s) for part, s in zip(tf.split(total, sizes), shapes)]
 
 
-_FN_CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
-
-
 def _cached(model: Any, key: tuple, make: Callable[[], Callable]) -> Callable:
-    """One compiled function per (model, key), so repeated evaluation does not retrace."""
-    per_model = _FN_CACHE.setdefault(model, {})
+    """One compiled function per (model, key), so repeated evaluation does not retrace.
+
+    The cache lives on the model itself (outside Keras' attribute tracking): the functions close over
+    the model, so a module-level cache keyed by the model would keep every model alive forever.
+    """
+    per_model = model.__dict__.setdefault("_mtl_compiled_functions", {})
     if key not in per_model:
         per_model[key] = make()
     return per_model[key]

@@ -199,6 +199,20 @@ def test_predict_returns_strings(trained):
     assert {t for row in tags for t in row} <= set(tasks["toy_ner"].labels)
 
 
+def test_evaluated_models_can_be_freed(toy):
+    """Compiled evaluation functions close over their model; caching them must not keep it alive."""
+    import gc
+    import weakref
+
+    tasks, vocab = toy
+    model = build(tasks, vocab)
+    training.evaluate(model, tasks, vocab, "dev")
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
+
+
 def test_gradient_cosine(trained):
     tasks, vocab, result = trained
     batches = {t: next(iter(data.make_dataset(task, vocab, batch_size=16, shuffle=False)))
