@@ -206,13 +206,17 @@ def _same_numbers(answer: Any, expected: dict[str, float], rel: float = 1e-3) ->
         close(given[k], v, rel=rel, abs_=1e-6) for k, v in expected.items())
 
 
+def _temperature_probabilities(sizes: dict[str, int], temperature: float) -> dict[str, float]:
+    """The trainer's own p_t ∝ n_t^(1/T) (exercises 5.1 and 8.4 check against it)."""
+    from mtl_helpers.training import task_sampling_probabilities
+
+    return task_sampling_probabilities(sizes, "temperature", temperature=temperature)
+
+
 def check_temperature_sampling(answer: Any, sizes: dict[str, int], temperature: float, *,
                                quiet: bool = False) -> bool:
     """Exercise 5.1: {task: p_t} under temperature sampling, p_t ∝ n_t^(1/T)."""
-    if temperature <= 0 or not sizes:
-        raise ValueError("pass non-empty sizes and a temperature > 0, e.g. temperature=2.0.")
-    scaled = {t: float(n) ** (1.0 / temperature) for t, n in sizes.items()}
-    expected = {t: v / sum(scaled.values()) for t, v in scaled.items()}
+    expected = _temperature_probabilities(sizes, temperature)
     return report(_same_numbers(answer, expected), exercise="5.1", quiet=quiet,
                   hint="raise every size to the power 1/T, then divide by the sum so the p_t add up to 1; "
                        "T = 1 is proportional sampling and a large T approaches uniform.")
@@ -501,10 +505,7 @@ def check_temperature_share(answer: Any, sizes: dict[str, int], task: str, tempe
     """8.4: probability of drawing ``task`` under temperature sampling, p_t ∝ n_t^(1/T)."""
     if task not in sizes:
         raise ValueError(f"task {task!r} is not in sizes {sorted(sizes)}; pass one of those names.")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature!r}; e.g. 2.0.")
-    powered = {name: float(n) ** (1.0 / temperature) for name, n in sizes.items()}
-    expected = powered[task] / sum(powered.values())
+    expected = _temperature_probabilities(sizes, temperature)[task]
     return report(close(answer, expected, rel=1e-3), exercise="8.4", quiet=quiet,
                   hint="temperature sampling draws task t with probability n_t^(1/T) / Σ_s n_s^(1/T): T=1 is "
                        "proportional sampling, T→∞ is uniform, so T=2 (square roots) lifts the small task "
