@@ -194,6 +194,44 @@ class EmbeddingBlock(keras.layers.Layer):
                 "project_chars": self.project_chars}
 
 
+def fused_lstm(lstm: keras.layers.LSTM, x: tf.Tensor, padding_mask: tf.Tensor, *, reverse: bool = False,
+               initial_state: tuple[tf.Tensor, tf.Tensor] | None = None) -> tf.Tensor:
+    """Run a Keras ``LSTM`` layer's weights through TensorFlow's fused ``BlockLSTM`` kernel.
+
+    Same numbers as ``lstm(x, mask=padding_mask)`` (and, with ``reverse``, as a ``go_backwards`` LSTM
+    flipped back) for right-padded batches, outputs zero at padding; but one op per sequence instead of
+    Keras' masked ``while`` loop, so a training step traces about 3x faster and runs faster on CPU.
+    The Keras layer keeps owning the variables (kernel, recurrent_kernel, bias: gate order i, f, c, o), so
+    θ tables, checkpoints and ``.keras`` files are unchanged. ``padding_mask`` must be a prefix mask
+    (bool [B, L], True for the real tokens at the start of each row), as ``mtl_helpers.data`` makes it.
+    """
+    if not lstm.built:
+        lstm.build((None, None, x.shape[-1]))
+    cell = lstm.cell
+    lengths = tf.reduce_sum(tf.cast(padding_mask, tf.int64), axis=1)
+    if reverse:  # reverse each row within its length: padding stays at the end
+        x = tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0)
+    units, batch = cell.units, tf.shape(x)[0]
+    # BlockLSTM wants one [inputs + units, 4·units] matrix with the gates in the order i, c, f, o.
+    weights = tf.concat([cell.kernel, cell.recurrent_kernel], axis=0)
+    gate_i, gate_f, gate_c, gate_o = tf.split(weights, 4, axis=1)
+    bias_i, bias_f, bias_c, bias_o = tf.split(cell.bias, 4)
+    if initial_state is None:
+        h0 = c0 = tf.zeros([batch, units], x.dtype)
+    else:
+        h0, c0 = initial_state
+    no_peephole = tf.zeros([units], x.dtype)
+    # (BlockLSTMV2 takes Keras' gate order directly, but its registered gradient is the V1 one: wrong.)
+    outputs = tf.raw_ops.BlockLSTM(
+        seq_len_max=tf.cast(tf.shape(x)[1], tf.int64), x=tf.transpose(x, [1, 0, 2]), cs_prev=c0, h_prev=h0,
+        w=tf.concat([gate_i, gate_c, gate_f, gate_o], axis=1), wci=no_peephole, wcf=no_peephole, wco=no_peephole,
+        b=tf.concat([bias_i, bias_c, bias_f, bias_o], axis=0), forget_bias=0.0, cell_clip=-1.0, use_peephole=False)
+    hidden = tf.transpose(outputs.h, [1, 0, 2]) * tf.cast(padding_mask, x.dtype)[..., None]
+    if reverse:
+        hidden = tf.reverse_sequence(hidden, lengths, seq_axis=1, batch_axis=0)
+    return hidden
+
+
 @_register
 class BiLSTMLayer(keras.layers.Layer):
     """One BiLSTM layer whose directions stay separate stacks (ELMo style): output [forward | backward].
@@ -218,8 +256,8 @@ class BiLSTMLayer(keras.layers.Layer):
             x_forward, x_backward = x[..., : self.units], x[..., self.units:]
         else:
             x_forward = x_backward = x
-        forward = self.forward_lstm(x_forward, mask=padding_mask, training=training)
-        backward = ops.flip(self.backward_lstm(x_backward, mask=padding_mask, training=training), axis=1)
+        forward = fused_lstm(self.forward_lstm, x_forward, padding_mask)
+        backward = fused_lstm(self.backward_lstm, x_backward, padding_mask, reverse=True)
         return self.drop(ops.concatenate([forward, backward], axis=-1), training=training)
 
     def get_config(self) -> dict:
@@ -359,8 +397,8 @@ class Seq2SeqHead(_Head):
         if decoder_tokens is None:
             raise ValueError("a seq2seq head needs inputs['decoder_tokens'] (int32 [B, Lt]: [BOS]+target).")
         h0, c0 = ops.split(self.init_state(masked_mean(states, padding_mask)), 2, axis=-1)
-        decoded = self.lstm(self.embedding(decoder_tokens), mask=ops.not_equal(decoder_tokens, 0),
-                            initial_state=[h0, c0], training=training)
+        decoded = fused_lstm(self.lstm, self.embedding(decoder_tokens), ops.not_equal(decoder_tokens, 0),
+                             initial_state=(h0, c0))
         keys = self.keys(states)
         scores = ops.einsum("btd,bsd->bts", decoded, keys)
         scores = ops.where(padding_mask[:, None, :], scores, ops.full_like(scores, -1e9))
