@@ -611,9 +611,17 @@ def _pad(arrays: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def make_dataset(task: TaskData, vocab: Vocabulary, split: str = "train", *, batch_size: int = 32,
-                 shuffle: bool | None = None, seed: int = 0, bucket: bool = True, repeat: bool = False,
-                 target_vocab: Vocabulary | None = None, drop_remainder: bool = False,
+def same_sentences(tasks: Sequence[TaskData], split: str = "train") -> bool:
+    """True when the tasks label the very same sentences of ``split`` (e.g. pos and chunk, or the toy
+    tasks), so one batch of inputs can feed all their heads; only tagging/classification tasks qualify."""
+    first = tasks[0].split(split).tokens
+    return all(t.kind in ("tagging", "classification") for t in tasks) and all(
+        t.split(split).tokens is first or t.split(split).tokens == first for t in tasks[1:])
+
+
+def make_dataset(task: TaskData | Sequence[TaskData], vocab: Vocabulary, split: str = "train", *,
+                 batch_size: int = 32, shuffle: bool | None = None, seed: int = 0, bucket: bool = True,
+                 repeat: bool = False, target_vocab: Vocabulary | None = None, drop_remainder: bool = False,
                  char_vocab: CharVocabulary | None = None) -> tf.data.Dataset:
     """Padded batches ``(inputs, targets, sample_weight)`` of one split (see SPEC for shapes).
 
@@ -623,11 +631,27 @@ def make_dataset(task: TaskData, vocab: Vocabulary, split: str = "train", *, bat
     bucket=True groups sentences of similar length (much less padding) and so CHANGES THE ORDER of
     sentences even without shuffling: pass bucket=False, shuffle=False to keep the split's order, e.g.
     to line predictions up with ``task.dev.labels``.
+
+    A list of tasks that label the same sentences (:func:`same_sentences`, e.g. [pos, chunk]) gives joint
+    batches ``(inputs, (targets per task), (sample_weight per task))``: one encoder pass serves every head.
     """
     import tensorflow as tf
 
     _check_batch_size(batch_size)
-    encoded = encode_task(task, vocab, split, target_vocab=target_vocab, char_vocab=char_vocab)
+    joint = not isinstance(task, TaskData)
+    if joint:
+        tasks = list(task)
+        if not tasks or not all(isinstance(t, TaskData) for t in tasks):
+            raise ValueError("make_dataset takes one TaskData or a non-empty list of them; got "
+                             f"{type(task).__name__}.")
+        if not same_sentences(tasks, split):
+            raise ValueError(f"tasks {[t.name for t in tasks]} do not label the same {split} sentences (or are not "
+                             "tagging/classification tasks); make one dataset per task instead.")
+        task = tasks[0]
+    else:
+        tasks = [task]
+    encodings = [encode_task(t, vocab, split, target_vocab=target_vocab, char_vocab=char_vocab) for t in tasks]
+    encoded = encodings[0]
     if len(encoded) == 0:
         raise ValueError(f"split {split!r} of task {task.name!r} is empty; load more data "
                          "(larger max_sentences / fraction) or pick another split.")
@@ -638,8 +662,13 @@ def make_dataset(task: TaskData, vocab: Vocabulary, split: str = "train", *, bat
     lengths = encoded.lengths
     n_batches = len(_batch_plan(lengths, batch_size, bucket=bucket, shuffle=False,
                                 rng=np.random.default_rng(0), drop_remainder=drop_remainder))
-    classification = task.kind == "classification"
     epochs = iter(range(sys.maxsize))
+
+    def labels(t: TaskData, enc: EncodedSplit, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if t.kind == "classification":
+            return enc.targets[idx].astype(np.int32), np.ones(len(idx), dtype=np.float32)
+        return (_pad([enc.targets[i] for i in idx]),
+                _pad([np.ones(len(enc.targets[i]), np.int32) for i in idx]).astype(np.float32))
 
     def batches():
         rng = np.random.default_rng([seed, next(epochs)])
@@ -650,13 +679,11 @@ def make_dataset(task: TaskData, vocab: Vocabulary, split: str = "train", *, bat
                 inputs["decoder_tokens"] = _pad([encoded.decoder_ids[i] for i in idx])
             if encoded.chars is not None:
                 inputs["chars"] = _pad([encoded.chars[i] for i in idx])
-            if classification:
-                targets = encoded.targets[idx].astype(np.int32)
-                weights = np.ones(len(idx), dtype=np.float32)
+            if joint:
+                targets, weights = zip(*(labels(t, enc, idx) for t, enc in zip(tasks, encodings)))
+                yield inputs, tuple(targets), tuple(weights)
             else:
-                targets = _pad([encoded.targets[i] for i in idx])
-                weights = (_pad([np.ones(len(encoded.targets[i]), np.int32) for i in idx])).astype(np.float32)
-            yield inputs, targets, weights
+                yield (inputs, *labels(task, encoded, idx))
 
     matrix = tf.TensorSpec([None, None], tf.int32)
     input_spec = {"tokens": matrix}
@@ -664,8 +691,15 @@ def make_dataset(task: TaskData, vocab: Vocabulary, split: str = "train", *, bat
         input_spec["decoder_tokens"] = matrix
     if encoded.chars is not None:
         input_spec["chars"] = tf.TensorSpec([None, None, char_vocab.max_word_length], tf.int32)
-    target_shape = [None] if classification else [None, None]
-    signature = (input_spec, tf.TensorSpec(target_shape, tf.int32), tf.TensorSpec(target_shape, tf.float32))
+    def label_spec(t: TaskData) -> tuple[tf.TensorSpec, tf.TensorSpec]:
+        shape = [None] if t.kind == "classification" else [None, None]
+        return tf.TensorSpec(shape, tf.int32), tf.TensorSpec(shape, tf.float32)
+
+    if joint:
+        target_specs, weight_specs = zip(*(label_spec(t) for t in tasks))
+        signature = (input_spec, tuple(target_specs), tuple(weight_specs))
+    else:
+        signature = (input_spec, *label_spec(task))
     ds = tf.data.Dataset.from_generator(batches, output_signature=signature)
     ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
     if repeat:

@@ -555,6 +555,14 @@ class MultiTaskModel(keras.Model):
         inputs, cache = self._check_inputs(inputs), {}
         return {name: self._forward(inputs, name, training, cache) for name in self.task_names}
 
+    def tasks_call(self, inputs: dict, tasks: Sequence[str], training: bool = False) -> list[tf.Tensor]:
+        """Logits of several tasks on the same inputs; parts they share are computed once."""
+        unknown = [t for t in tasks if t not in self.specs]
+        if unknown:
+            raise ValueError(f"unknown tasks {unknown}; this model has {self.task_names}.")
+        inputs, cache = self._check_inputs(inputs), {}
+        return [self._forward(inputs, t, training, cache) for t in tasks]
+
     def task_call(self, inputs: dict, task: str, training: bool = False) -> tf.Tensor:
         """Logits of one task, running only the blocks that task needs (its tower, shared parts, head)."""
         if task not in self.specs:

@@ -3,8 +3,10 @@
 Every step draws the task(s) to train (:func:`task_sampling_probabilities`), takes one batch of each
 from that task's own data stream, weights the losses (static, uncertainty, DWA or GradNorm), adds the
 soft-sharing penalty ``model.penalty()``, optionally de-conflicts the tasks' gradients (PCGrad) and
-takes one optimizer step. Steps are graph-compiled (one ``tf.function`` per task, ``reduce_retracing``
-so batches of new lengths do not retrace). Runs are reproducible for a seed and resumable: the
+takes one optimizer step. With ``sampling="all"``, tasks that label the same sentences (pos + chunk, the
+toy tasks) share one joint batch per step, so the shared layers run once for all their heads. Steps are
+graph-compiled (one ``tf.function`` per set of tasks drawn, with unknown batch and length dimensions so
+batches of new lengths do not retrace). Runs are reproducible for a seed and resumable: the
 checkpoint holds the model, optimizer, loss-weighting state, step counter and data positions, and the
 task draws are step-indexed (the sampler's random generator for step ``s`` is seeded with
 ``(seed, s)``), so an interrupted run continues exactly where it stopped.
@@ -53,7 +55,7 @@ class TrainConfig:
     optimizer: str = "adam"          # "adam" | "sgd"
     learning_rate: float = 1e-3
     clip_norm: float | None = 5.0    # clip the global gradient norm (None: no clipping)
-    sampling: str = "proportional"   # "proportional" | "uniform" | "temperature" | "annealed" | "all"
+    sampling: str = "proportional"   # "proportional" | "uniform" | "temperature" | "annealed" | "all" (joint batches)
     temperature: float = 2.0         # sampling="temperature": p_t ∝ n_t^(1/temperature)
     weighting: str = "static"        # "static" | "uncertainty" | "dwa" | "gradnorm"
     task_weights: dict[str, float] | None = None  # static weights, one per task (default 1.0 each)
@@ -258,13 +260,23 @@ def _cached(model: Any, key: tuple, make: Callable[[], Callable]) -> Callable:
     return per_model[key]
 
 
-def _loss_sums(model: Any, task: str, batch: tuple, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
-    """(Σ cross-entropy · sample_weight, Σ sample_weight) of one batch for one head."""
-    inputs, targets, weights = batch
-    logits = model.task_call(inputs, task, training=training)
+def _weighted_sums(logits: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
     weights = tf.cast(weights, ce.dtype)
     return tf.reduce_sum(ce * weights), tf.reduce_sum(weights)
+
+
+def _loss_sums(model: Any, task: str, batch: tuple, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
+    """(Σ cross-entropy · sample_weight, Σ sample_weight) of one batch for one head."""
+    inputs, targets, weights = batch
+    return _weighted_sums(model.task_call(inputs, task, training=training), targets, weights)
+
+
+def _joint_loss_sums(model: Any, tasks: Sequence[str], batch: tuple, training: bool) -> list[tuple]:
+    """_loss_sums of several heads on one joint batch (same sentences): shared layers run once."""
+    inputs, targets, weights = batch
+    logits = model.tasks_call(inputs, tasks, training=training)
+    return [_weighted_sums(*args) for args in zip(logits, targets, weights)]
 
 
 def _shared_gradient_fn(model: Any, task: str, spec: Any) -> Callable:
@@ -391,10 +403,12 @@ class _LossWeighting(tf.Module):
 # Data streams
 # --------------------------------------------------------------------------------------------------
 class _TaskStream:
-    """Endless batches of one task's train split; epoch e is shuffled with a seed derived from
-    (seed, task index, e), and the position is saved, so a resumed stream continues identically."""
+    """Endless batches of one task's train split (or joint batches of tasks on the same sentences); epoch e
+    is shuffled with a seed derived from (seed, task index, e), and the position is saved, so a resumed
+    stream continues identically."""
 
-    def __init__(self, task: data.TaskData, vocab: data.Vocabulary, *, batch_size: int, seed: int, index: int,
+    def __init__(self, task: data.TaskData | list[data.TaskData], vocab: data.Vocabulary, *, batch_size: int,
+                 seed: int, index: int,
                  strategy: tf.distribute.Strategy | None, extra: Mapping[str, Any]):
         self.task, self.vocab, self.batch_size = task, vocab, batch_size
         self.seed, self.index, self.strategy, self.extra = seed, index, strategy, dict(extra)
@@ -443,6 +457,19 @@ class _TaskStream:
 # --------------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------------
+def _joint_groups(tasks: Mapping[str, data.TaskData]) -> list[tuple[str, ...]]:
+    """Tasks grouped by identical training sentences (pos + chunk, the toy tasks): with sampling="all" each
+    group trains on joint batches, so the shared encoder runs once per step for all the group's heads."""
+    groups: list[list[str]] = []
+    for name, task in tasks.items():
+        group = next((g for g in groups if data.same_sentences([tasks[g[0]], task])), None)
+        if group is None:
+            groups.append([name])
+        else:
+            group.append(name)
+    return [tuple(g) for g in groups]
+
+
 def _check_tasks(model: Any, tasks: Mapping[str, data.TaskData]) -> None:
     if not tasks:
         raise ValueError("no tasks given; pass a dict {head name: TaskData}, e.g. data.load_tasks(['toy_topic']).")
@@ -494,29 +521,34 @@ class _Trainer:
             self.optimizer.build(self.variables + self.weighting.learned)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.kernel_index = _last_shared_kernel(model) if config.weighting == "gradnorm" else None
-        self.streams = {t: _TaskStream(task, vocab, batch_size=config.batch_size, seed=config.seed, index=i,
-                                       strategy=strategy, extra=extra)
-                        for i, (t, task) in enumerate(tasks.items())}
+        self.groups = _joint_groups(self.tasks) if config.sampling == "all" else [(t,) for t in self.names]
+        self.group_of = {t: group for group in self.groups for t in group}
+        self.streams = {group: _TaskStream(tasks[group[0]] if len(group) == 1 else [tasks[t] for t in group], vocab,
+                                           batch_size=config.batch_size, seed=config.seed,
+                                           index=self.names.index(group[0]), strategy=strategy, extra=extra)
+                        for group in self.groups}
         self.probes = ({t: next(iter(data.make_dataset(task, vocab, "train", batch_size=config.batch_size,
                                                         shuffle=False, **extra))) for t, task in tasks.items()}
                        if config.track_conflict else {})
-        self._steps: dict[tuple[int, ...], Callable] = {}
+        self._steps: dict[tuple[tuple[str, ...], ...], Callable] = {}
         self.checkpoint = tf.train.Checkpoint(model_variables=list(model.variables), optimizer=self.optimizer,
                                               weighting=self.weighting, step=self.step,
                                               streams=[[s.epoch, s.position] for s in self.streams.values()])
 
-    # ----- one compiled step per set of tasks -----
-    def _replica_step(self, idxs: tuple[int, ...], batches: tuple, order: tf.Tensor):
+    # ----- one compiled step per set of task groups -----
+    def _replica_step(self, units: tuple[tuple[str, ...], ...], batches: tuple, order: tf.Tensor):
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync
         cfg, model, weighting, variables = self.config, self.model, self.weighting, self.variables
         learned = weighting.learned
+        idxs = [self.names.index(t) for group in units for t in group]
         per_task = len(idxs) > 1 and (cfg.pcgrad or cfg.weighting == "gradnorm")
         with tf.GradientTape(persistent=per_task) as tape:
             losses = []
-            for i, batch in zip(idxs, batches):
-                total, count = _loss_sums(model, self.names[i], batch, training=True)
-                losses.append(total / tf.maximum(ctx.all_reduce(_SUM, count), 1.0))
+            for group, batch in zip(units, batches):
+                sums = ([_loss_sums(model, group[0], batch, training=True)] if len(group) == 1
+                        else _joint_loss_sums(model, group, batch, training=True))
+                losses += [total / tf.maximum(ctx.all_reduce(_SUM, count), 1.0) for total, count in sums]
             coef = weighting.coefficients()
             mask = tf.reduce_sum(tf.one_hot(list(idxs), len(self.names)), axis=0)
             penalty = tf.cast(tf.convert_to_tensor(model.penalty()), tf.float32)
@@ -543,19 +575,19 @@ class _Trainer:
         self.optimizer.apply_gradients(zip([g / replicas for g in grads], variables + learned))
         return tf.stack([ctx.all_reduce(_SUM, loss) for loss in losses]), penalty, coef, norms
 
-    def _compiled(self, idxs: tuple[int, ...]) -> Callable:
-        if idxs not in self._steps:
+    def _compiled(self, units: tuple[tuple[str, ...], ...]) -> Callable:
+        if units not in self._steps:
             def step(batches, order):
-                out = self.dist.run(self._replica_step, args=(idxs, batches, order))
+                out = self.dist.run(self._replica_step, args=(units, batches, order))
                 losses, penalty, coef, norms = (self.dist.experimental_local_results(x)[0] for x in out)
                 if self.config.weighting == "gradnorm":
                     self.weighting.gradnorm_update(losses, norms, self.config.gradnorm_alpha,
                                                    self.config.gradnorm_lr)
                 return losses, penalty, coef
-            signature = [tuple(self.streams[self.names[i]].element_spec for i in idxs),
+            signature = [tuple(self.streams[group].element_spec for group in units),
                          tf.TensorSpec([len(self.names), len(self.names)], tf.int32)]
-            self._steps[idxs] = tf.function(step, input_signature=signature, autograph=False)
-        return self._steps[idxs]
+            self._steps[units] = tf.function(step, input_signature=signature, autograph=False)
+        return self._steps[units]
 
     # ----- persistence -----
     def save(self, manager: tf.train.CheckpointManager, frames: dict) -> None:
@@ -616,12 +648,13 @@ class _Trainer:
                     bar.update(in_epoch)
                 else:
                     bar = False
-            drawn = self.sampler.draw(step, epoch)
+            units = tuple(dict.fromkeys(self.group_of[t] for t in self.sampler.draw(step, epoch)))
+            drawn = [t for group in units for t in group]
             idxs = tuple(self.names.index(t) for t in drawn)
-            batches = tuple(self.streams[t].next() for t in drawn)
+            batches = tuple(self.streams[group].next() for group in units)
             rng = np.random.default_rng([cfg.seed, step, 1])
             order = np.stack([rng.permutation(len(self.names)) for _ in self.names]).astype(np.int32)
-            losses, penalty, coef = self._compiled(idxs)(batches, tf.constant(order))
+            losses, penalty, coef = self._compiled(units)(batches, tf.constant(order))
             step += 1
             self.step.assign(step)
             losses, penalty, coef = losses.numpy(), float(penalty.numpy()), coef.numpy()

@@ -388,3 +388,35 @@ def test_mirrored_strategy_on_two_logical_cpus():
                          timeout=600)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
     assert "LOSS" in out.stdout
+
+
+# ------------------------------------------------------------------------------------------ joint batches
+def test_tasks_on_the_same_sentences_share_joint_batches(toy):
+    """pos + chunk and the toy tasks label the same sentences: one batch feeds every head, and the
+    joint batch carries exactly what the per-task batches carry."""
+    tasks, vocab = toy
+    other = data.load_task("toy_topic", toy_size=TOY_SIZE, seed=1)  # other sentences
+    assert training._joint_groups({**tasks, "other": other}) == [("toy_topic", "toy_ner"), ("other",)]
+    joint = next(iter(data.make_dataset(list(tasks.values()), vocab, batch_size=8, seed=3)))
+    for position, task in enumerate(tasks.values()):
+        inputs, targets, weights = next(iter(data.make_dataset(task, vocab, batch_size=8, seed=3)))
+        np.testing.assert_array_equal(joint[0]["tokens"], inputs["tokens"])
+        np.testing.assert_array_equal(joint[1][position], targets)
+        np.testing.assert_array_equal(joint[2][position], weights)
+    with pytest.raises(ValueError, match="same train sentences"):
+        data.make_dataset([tasks["toy_topic"], other], vocab)
+    model = build(tasks, vocab)
+    several = model.tasks_call(joint[0], list(tasks))
+    for name, logits in zip(tasks, several):
+        np.testing.assert_allclose(logits.numpy(), model.task_call(joint[0], name).numpy(), atol=1e-6)
+
+
+def test_sampling_all_trains_every_task_on_one_joint_batch_per_step(toy):
+    tasks, vocab = toy
+    model = build(tasks, vocab)
+    result = training.train(model, tasks, vocab, quick(sampling="all", steps_per_epoch=None, batch_size=32))
+    steps = -(-len(tasks["toy_topic"].train) // 32)  # one epoch: every joint batch once
+    assert result.history.step.max() == steps
+    assert (result.history.groupby("step").task.nunique() == 2).all()
+    first, last = (result.history[result.history.step.isin(s)].loss.mean() for s in ([1, 2], [steps - 1, steps]))
+    assert last < first
