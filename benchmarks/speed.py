@@ -22,7 +22,8 @@ from mtl_helpers import data, metrics, models, training
 from .common import Row, check, median_wall_cpu
 
 NAMES = ("pos", "chunk")
-WARM_STEPS = 8  # untimed trainer steps: with proportional sampling both tasks' steps are traced in them
+WARM_STEPS = 8  # untimed trainer steps (the first one traces the joint step)
+LEARNING_RATE = 1e-2  # Adam, as in the notebooks: 1e-3 leaves the BiLSTM taggers near the majority tag for epochs
 
 
 def load(max_sentences: int | None) -> tuple[dict[str, data.TaskData], data.Vocabulary, models.EncoderConfig]:
@@ -60,7 +61,7 @@ def _trainer_run(tasks, vocab, encoder, steps: int, batch: int) -> tuple[float, 
     """(wall, CPU) seconds of the trainer's steps after the first WARM_STEPS (tracing) of one run."""
     model = models.build_model(_specs(tasks, vocab), encoder, sharing="hard", seed=0)
     config = training.TrainConfig(epochs=1, steps_per_epoch=WARM_STEPS + steps, batch_size=batch,
-                                  progress=True, seed=0)
+                                  sampling="all", progress=True, seed=0)
     _StepClock.stamps = []
     original = keras.utils.Progbar
     keras.utils.Progbar = _StepClock
@@ -102,7 +103,7 @@ def throughput(max_sentences: int | None, epochs: int, repeats: int, batch: int 
     tasks, vocab, encoder = load(max_sentences)
     tasks = _tiny_dev(tasks)
     tokens_per_epoch = sum(len(s) for task in tasks.values() for s in task.train.tokens)  # task-tokens
-    steps = epochs * sum(math.ceil(len(t.train) / batch) for t in tasks.values())
+    steps = epochs * math.ceil(len(tasks["pos"].train) / batch)  # joint batches: both heads per step
     runs = [_trainer_run(tasks, vocab, encoder, steps, batch) for _ in range(repeats)]
     trainer_wall, trainer_cpu = (statistics.median(r[i] for r in runs) for i in (0, 1))
 
@@ -174,12 +175,13 @@ def _dev_curve(result: training.TrainResult, task: data.TaskData, name: str) -> 
 def training_cost(max_sentences: int | None, epochs: int) -> list[Row]:
     """Benchmark 3: wall time for hard sharing to reach both single-task dev scores vs the two single runs.
 
-    Every run trains ``epochs`` epochs; the time to reach a score is the run's wall time × (first epoch
-    at which the score is reached) / epochs. A single-task model's goal is its own best dev score.
+    Each single-task model trains ``epochs`` epochs and its goal is its own best dev score; the hard-shared
+    model may train up to twice as many epochs to reach both goals. The time to reach a score is the run's
+    wall time × (first epoch at which it is reached) / (epochs of that run).
     """
     tasks, vocab, encoder = load(max_sentences)
     specs = dict(zip(tasks, _specs(tasks, vocab)))
-    config = training.TrainConfig(epochs=epochs, progress=False, seed=0)
+    config = training.TrainConfig(epochs=epochs, learning_rate=LEARNING_RATE, progress=False, seed=0)
     goals, single_cost, single_cpu, notes = {}, 0.0, 0.0, []
     for name, task in tasks.items():
         model = models.build_single_task(specs[name], encoder, seed=0)
@@ -194,22 +196,24 @@ def training_cost(max_sentences: int | None, epochs: int) -> list[Row]:
         notes.append(f"{name} best dev {goals[name]:.4f} at epoch {reached} ({seconds:.0f} s for {epochs})")
     model = models.build_model(list(specs.values()), encoder, sharing="hard", seed=0)
     start, cpu = time.perf_counter(), time.process_time()
-    result = training.train(model, tasks, vocab, config)
+    hard_epochs = 2 * epochs
+    result = training.train(model, tasks, vocab, dataclasses.replace(config, sampling="all", epochs=hard_epochs))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     curves = {name: _dev_curve(result, task, name) for name, task in tasks.items()}
-    reached = next((e + 1 for e in range(epochs) if all(curves[n][e] >= goals[n] for n in tasks)), None)
+    reached = next((e + 1 for e in range(hard_epochs) if all(curves[n][e] >= goals[n] for n in tasks)), None)
     hard_best = ", ".join(f"{n} {max(c):.4f}" for n, c in curves.items())
     if reached is None:
         row = check("training_cost", "3. training cost: hard to reach single dev scores / two singles", math.inf,
                     at_most=0.6, unit="×")
-        row.note = f"not reached in {epochs} epochs (hard best dev: {hard_best}); " + "; ".join(notes)
+        row.note = f"not reached in {hard_epochs} epochs (hard best dev: {hard_best}); " + "; ".join(notes)
         return [row]
-    hard_cost = seconds * reached / epochs
+    hard_cost = seconds * reached / hard_epochs
     return [
         check("training_cost", "3. training cost: hard to reach single dev scores / two singles",
               hard_cost / single_cost, at_most=0.6, unit="×",
-              note=f"hard reached both at epoch {reached}/{epochs}; " + "; ".join(notes)),
-        check("training_cost", "3c. same ratio in process CPU time", cpu * reached / epochs / single_cpu, unit="×",
+              note=f"hard reached both at epoch {reached} ({seconds:.0f} s for {hard_epochs}); " + "; ".join(notes)),
+        check("training_cost", "3c. same ratio in process CPU time", cpu * reached / hard_epochs / single_cpu,
+              unit="×",
               note="information: less sensitive to other jobs on the machine"),
         check("training_cost", "3a. hard-shared seconds to reach", hard_cost, unit=" s", note="absolute"),
         check("training_cost", "3b. two single-task seconds to reach", single_cost, unit=" s", note="absolute"),
