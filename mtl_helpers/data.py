@@ -24,7 +24,7 @@ import math
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
@@ -619,6 +619,93 @@ def same_sentences(tasks: Sequence[TaskData], split: str = "train") -> bool:
         t.split(split).tokens is first or t.split(split).tokens == first for t in tasks[1:])
 
 
+class Batches:
+    """A split (of one task, or of several tasks on the same sentences) encoded once and cut into padded
+    numpy batches ``(inputs, targets, sample_weight)``, one seeded epoch at a time.
+
+    :func:`make_dataset` wraps it in a ``tf.data.Dataset``; the trainer iterates it directly (a Python
+    generator behind ``tf.data`` costs milliseconds per batch, a step of a small model about as much).
+    """
+
+    def __init__(self, task: TaskData | Sequence[TaskData], vocab: Vocabulary, split: str = "train", *,
+                 batch_size: int = 32, bucket: bool = True, target_vocab: Vocabulary | None = None,
+                 drop_remainder: bool = False, char_vocab: CharVocabulary | None = None):
+        _check_batch_size(batch_size)
+        self.joint = not isinstance(task, TaskData)
+        if self.joint:
+            tasks = list(task)
+            if not tasks or not all(isinstance(t, TaskData) for t in tasks):
+                raise ValueError("make_dataset takes one TaskData or a non-empty list of them; got "
+                                 f"{type(task).__name__}.")
+            if not same_sentences(tasks, split):
+                raise ValueError(f"tasks {[t.name for t in tasks]} do not label the same {split} sentences (or are "
+                                 "not tagging/classification tasks); make one dataset per task instead.")
+        else:
+            tasks = [task]
+        self.tasks, self.split, self.batch_size, self.bucket = tasks, split, batch_size, bucket
+        self.drop_remainder, self.char_vocab = drop_remainder, char_vocab
+        self.encodings = [encode_task(t, vocab, split, target_vocab=target_vocab, char_vocab=char_vocab)
+                          for t in tasks]
+        encoded, name = self.encodings[0], tasks[0].name
+        if len(encoded) == 0:
+            raise ValueError(f"split {split!r} of task {name!r} is empty; load more data "
+                             "(larger max_sentences / fraction) or pick another split.")
+        if drop_remainder and len(encoded) < batch_size:
+            raise ValueError(f"split {split!r} of task {name!r} has {len(encoded)} sentences, fewer than "
+                             f"batch_size={batch_size} with drop_remainder=True; use a smaller batch_size.")
+        self.lengths = encoded.lengths
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        return len(_batch_plan(self.lengths, self.batch_size, bucket=self.bucket, shuffle=False,
+                               rng=np.random.default_rng(0), drop_remainder=self.drop_remainder))
+
+    def _labels(self, t: TaskData, enc: EncodedSplit, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if t.kind == "classification":
+            return enc.targets[idx].astype(np.int32), np.ones(len(idx), dtype=np.float32)
+        return (_pad([enc.targets[i] for i in idx]),
+                _pad([np.ones(len(enc.targets[i]), np.int32) for i in idx]).astype(np.float32))
+
+    def epoch(self, seed: int = 0, epoch: int = 0, shuffle: bool | None = None) -> Iterator[tuple]:
+        """The batches of one pass; the order is seeded by (seed, epoch). shuffle defaults to True for train."""
+        shuffle = (self.split == "train") if shuffle is None else bool(shuffle)
+        encoded = self.encodings[0]
+        rng = np.random.default_rng([seed, epoch])
+        for idx in _batch_plan(self.lengths, self.batch_size, bucket=self.bucket, shuffle=shuffle, rng=rng,
+                               drop_remainder=self.drop_remainder):
+            inputs = {"tokens": _pad([encoded.token_ids[i] for i in idx])}
+            if encoded.decoder_ids is not None:
+                inputs["decoder_tokens"] = _pad([encoded.decoder_ids[i] for i in idx])
+            if encoded.chars is not None:
+                inputs["chars"] = _pad([encoded.chars[i] for i in idx])
+            if self.joint:
+                targets, weights = zip(*(self._labels(t, enc, idx) for t, enc in zip(self.tasks, self.encodings)))
+                yield inputs, tuple(targets), tuple(weights)
+            else:
+                yield (inputs, *self._labels(self.tasks[0], encoded, idx))
+
+    def signature(self) -> tuple:
+        """``tf.TensorSpec`` structure of one batch (batch and length dimensions unknown)."""
+        import tensorflow as tf
+
+        matrix = tf.TensorSpec([None, None], tf.int32)
+        encoded = self.encodings[0]
+        input_spec = {"tokens": matrix}
+        if encoded.decoder_ids is not None:
+            input_spec["decoder_tokens"] = matrix
+        if encoded.chars is not None:
+            input_spec["chars"] = tf.TensorSpec([None, None, self.char_vocab.max_word_length], tf.int32)
+
+        def label_spec(t: TaskData) -> tuple:
+            shape = [None] if t.kind == "classification" else [None, None]
+            return tf.TensorSpec(shape, tf.int32), tf.TensorSpec(shape, tf.float32)
+
+        if self.joint:
+            target_specs, weight_specs = zip(*(label_spec(t) for t in self.tasks))
+            return input_spec, tuple(target_specs), tuple(weight_specs)
+        return (input_spec, *label_spec(self.tasks[0]))
+
+
 def make_dataset(task: TaskData | Sequence[TaskData], vocab: Vocabulary, split: str = "train", *,
                  batch_size: int = 32, shuffle: bool | None = None, seed: int = 0, bucket: bool = True,
                  repeat: bool = False, target_vocab: Vocabulary | None = None, drop_remainder: bool = False,
@@ -637,71 +724,12 @@ def make_dataset(task: TaskData | Sequence[TaskData], vocab: Vocabulary, split: 
     """
     import tensorflow as tf
 
-    _check_batch_size(batch_size)
-    joint = not isinstance(task, TaskData)
-    if joint:
-        tasks = list(task)
-        if not tasks or not all(isinstance(t, TaskData) for t in tasks):
-            raise ValueError("make_dataset takes one TaskData or a non-empty list of them; got "
-                             f"{type(task).__name__}.")
-        if not same_sentences(tasks, split):
-            raise ValueError(f"tasks {[t.name for t in tasks]} do not label the same {split} sentences (or are not "
-                             "tagging/classification tasks); make one dataset per task instead.")
-        task = tasks[0]
-    else:
-        tasks = [task]
-    encodings = [encode_task(t, vocab, split, target_vocab=target_vocab, char_vocab=char_vocab) for t in tasks]
-    encoded = encodings[0]
-    if len(encoded) == 0:
-        raise ValueError(f"split {split!r} of task {task.name!r} is empty; load more data "
-                         "(larger max_sentences / fraction) or pick another split.")
-    if drop_remainder and len(encoded) < batch_size:
-        raise ValueError(f"split {split!r} of task {task.name!r} has {len(encoded)} sentences, fewer than "
-                         f"batch_size={batch_size} with drop_remainder=True; use a smaller batch_size.")
-    shuffle = (split == "train") if shuffle is None else bool(shuffle)
-    lengths = encoded.lengths
-    n_batches = len(_batch_plan(lengths, batch_size, bucket=bucket, shuffle=False,
-                                rng=np.random.default_rng(0), drop_remainder=drop_remainder))
+    batches = Batches(task, vocab, split, batch_size=batch_size, bucket=bucket, target_vocab=target_vocab,
+                      drop_remainder=drop_remainder, char_vocab=char_vocab)
     epochs = iter(range(sys.maxsize))
-
-    def labels(t: TaskData, enc: EncodedSplit, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if t.kind == "classification":
-            return enc.targets[idx].astype(np.int32), np.ones(len(idx), dtype=np.float32)
-        return (_pad([enc.targets[i] for i in idx]),
-                _pad([np.ones(len(enc.targets[i]), np.int32) for i in idx]).astype(np.float32))
-
-    def batches():
-        rng = np.random.default_rng([seed, next(epochs)])
-        for idx in _batch_plan(lengths, batch_size, bucket=bucket, shuffle=shuffle, rng=rng,
-                               drop_remainder=drop_remainder):
-            inputs = {"tokens": _pad([encoded.token_ids[i] for i in idx])}
-            if encoded.decoder_ids is not None:
-                inputs["decoder_tokens"] = _pad([encoded.decoder_ids[i] for i in idx])
-            if encoded.chars is not None:
-                inputs["chars"] = _pad([encoded.chars[i] for i in idx])
-            if joint:
-                targets, weights = zip(*(labels(t, enc, idx) for t, enc in zip(tasks, encodings)))
-                yield inputs, tuple(targets), tuple(weights)
-            else:
-                yield (inputs, *labels(task, encoded, idx))
-
-    matrix = tf.TensorSpec([None, None], tf.int32)
-    input_spec = {"tokens": matrix}
-    if encoded.decoder_ids is not None:
-        input_spec["decoder_tokens"] = matrix
-    if encoded.chars is not None:
-        input_spec["chars"] = tf.TensorSpec([None, None, char_vocab.max_word_length], tf.int32)
-    def label_spec(t: TaskData) -> tuple[tf.TensorSpec, tf.TensorSpec]:
-        shape = [None] if t.kind == "classification" else [None, None]
-        return tf.TensorSpec(shape, tf.int32), tf.TensorSpec(shape, tf.float32)
-
-    if joint:
-        target_specs, weight_specs = zip(*(label_spec(t) for t in tasks))
-        signature = (input_spec, tuple(target_specs), tuple(weight_specs))
-    else:
-        signature = (input_spec, *label_spec(task))
-    ds = tf.data.Dataset.from_generator(batches, output_signature=signature)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
+    ds = tf.data.Dataset.from_generator(lambda: batches.epoch(seed, next(epochs), shuffle),
+                                        output_signature=batches.signature())
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(batches)))
     if repeat:
         ds = ds.repeat()
     return ds.prefetch(tf.data.AUTOTUNE)

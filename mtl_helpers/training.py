@@ -16,6 +16,7 @@ Losses: cross-entropy on logits, averaged over the real (non-padding) positions 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import time
@@ -414,25 +415,28 @@ class _TaskStream:
         self.seed, self.index, self.strategy, self.extra = seed, index, strategy, dict(extra)
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name=f"stream_epoch_{index}")
         self.position = tf.Variable(0, dtype=tf.int64, trainable=False, name=f"stream_position_{index}")
-        self._epoch, self._position, self._iterator = 0, 0, None
+        self._epoch, self._position, self._iterator, self._batches = 0, 0, None, None
 
     def _open(self) -> Any:
         seed = int(np.random.SeedSequence([self.seed, self.index, self._epoch]).generate_state(1)[0] % 2**31)
+        if self.strategy is None:  # plain numpy batches: no tf.data generator overhead per batch
+            if self._batches is None:
+                self._batches = data.Batches(self.task, self.vocab, "train", batch_size=self.batch_size,
+                                             **self.extra)
+            return itertools.islice(self._batches.epoch(seed, 0, shuffle=True), self._position, None)
         ds = data.make_dataset(self.task, self.vocab, "train", batch_size=self.batch_size, shuffle=True,
                                seed=seed, **self.extra)
         if self._position:
             ds = ds.skip(self._position)
-        if self.strategy is not None:
-            ds = self.strategy.experimental_distribute_dataset(ds)
-        return iter(ds)
+        return iter(self.strategy.experimental_distribute_dataset(ds))
 
     @property
     def element_spec(self) -> Any:
         """Structure of one batch (per-replica values under a strategy), for the step's input_signature."""
+        if self.strategy is None:
+            return data.Batches(self.task, self.vocab, "train", batch_size=self.batch_size, **self.extra).signature()
         ds = data.make_dataset(self.task, self.vocab, "train", batch_size=self.batch_size, **self.extra)
-        if self.strategy is not None:
-            return self.strategy.experimental_distribute_dataset(ds).element_spec
-        return ds.element_spec
+        return self.strategy.experimental_distribute_dataset(ds).element_spec
 
     def next(self) -> Any:
         if self._iterator is None:
@@ -527,8 +531,8 @@ class _Trainer:
                                            batch_size=config.batch_size, seed=config.seed,
                                            index=self.names.index(group[0]), strategy=strategy, extra=extra)
                         for group in self.groups}
-        self.probes = ({t: next(iter(data.make_dataset(task, vocab, "train", batch_size=config.batch_size,
-                                                        shuffle=False, **extra))) for t, task in tasks.items()}
+        self.probes = ({t: next(data.Batches(task, vocab, "train", batch_size=config.batch_size, **extra)
+                                .epoch(shuffle=False)) for t, task in tasks.items()}
                        if config.track_conflict else {})
         self._steps: dict[tuple[tuple[str, ...], ...], Callable] = {}
         self.checkpoint = tf.train.Checkpoint(model_variables=list(model.variables), optimizer=self.optimizer,
@@ -861,12 +865,12 @@ def _until_eos(ids: np.ndarray) -> list[int]:
 def _run_split(model: Any, name: str, task: data.TaskData, vocab: data.Vocabulary, split: str,
                extra: Mapping[str, Any], batch_size: int = 64) -> dict[str, Any]:
     """Predictions of one split in its original order (+ summed nll and token count for lm)."""
-    ds = data.make_dataset(task, vocab, split, batch_size=batch_size, shuffle=False, bucket=False, **extra)
-    fn = _logits_fn(model, name, _spec_of(ds.element_spec[0]))
+    batches = data.Batches(task, vocab, split, batch_size=batch_size, bucket=False, **extra)
+    fn = _logits_fn(model, name, _spec_of(batches.signature()[0]))
     sentences = task.split(split).tokens
     preds: list = []
     nll, count = 0.0, 0.0
-    for inputs, targets, weights in ds:
+    for inputs, targets, weights in batches.epoch(shuffle=False):
         if task.kind == "seq2seq":
             source = {k: v for k, v in inputs.items() if k != "decoder_tokens"}
             limit = min(2 * int(inputs["tokens"].shape[1]) + 5, 200)
@@ -884,7 +888,7 @@ def _run_split(model: Any, name: str, task: data.TaskData, vocab: data.Vocabular
             ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
             nll += float(tf.reduce_sum(ce * weights))
             count += float(tf.reduce_sum(weights))
-            lengths = weights.numpy().sum(axis=1).astype(int)
+            lengths = weights.sum(axis=1).astype(int)
             preds += [vocab.decode(row[:n]) for row, n in zip(best, lengths)]
     return {"predictions": preds, "nll": nll, "count": count}
 
