@@ -461,12 +461,13 @@ class _TaskStream:
 # --------------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------------
-def _joint_groups(tasks: Mapping[str, data.TaskData]) -> list[tuple[str, ...]]:
-    """Tasks grouped by identical training sentences (pos + chunk, the toy tasks): with sampling="all" each
-    group trains on joint batches, so the shared encoder runs once per step for all the group's heads."""
+def _joint_groups(tasks: Mapping[str, data.TaskData], split: str = "train") -> list[tuple[str, ...]]:
+    """Tasks grouped by identical sentences of ``split`` (pos + chunk, the toy tasks): with sampling="all"
+    each group trains on joint batches, and evaluation always runs a group in one pass, so the shared
+    encoder runs once for all the group's heads."""
     groups: list[list[str]] = []
     for name, task in tasks.items():
-        group = next((g for g in groups if data.same_sentences([tasks[g[0]], task])), None)
+        group = next((g for g in groups if data.same_sentences([tasks[g[0]], task], split)), None)
         if group is None:
             groups.append([name])
         else:
@@ -830,21 +831,22 @@ def transfer_encoder(source: "MultiTaskModel | str | Path", target: "MultiTaskMo
 # --------------------------------------------------------------------------------------------------
 # Evaluation and prediction
 # --------------------------------------------------------------------------------------------------
-def _logits_fn(model: Any, task: str, spec: Any) -> Callable:
+def _logits_fn(model: Any, heads: tuple[str, ...], spec: Any) -> Callable:
+    """Compiled forward pass giving the logits of ``heads`` (shared layers run once); cached on the model."""
     def make() -> Callable:
-        return tf.function(lambda inputs: model.task_call(inputs, task, training=False), input_signature=[spec],
-                           autograph=False)
-    return _cached(model, ("logits", task, repr(spec)), make)
+        return tf.function(lambda inputs: model.tasks_call(inputs, list(heads), training=False),
+                           input_signature=[spec], autograph=False)
+    return _cached(model, ("logits", heads, repr(spec)), make)
 
 
 def _greedy_decode(model: Any, task: str, inputs: dict, max_length: int) -> np.ndarray:
     """Greedy seq2seq decoding: feed [BOS], append the argmax word until EOS (or max_length)."""
-    fn = _logits_fn(model, task, _spec_of({**inputs, "decoder_tokens": inputs["tokens"]}))
+    fn = _logits_fn(model, (task,), _spec_of({**inputs, "decoder_tokens": inputs["tokens"]}))
     batch = int(inputs["tokens"].shape[0])
     decoded = np.full((batch, 1), data.Vocabulary.BOS, dtype=np.int32)
     finished = np.zeros(batch, dtype=bool)
     for _ in range(max_length):
-        logits = fn({**inputs, "decoder_tokens": tf.constant(decoded)}).numpy()
+        logits = fn({**inputs, "decoder_tokens": tf.constant(decoded)})[0].numpy()
         nxt = np.where(finished, data.Vocabulary.PAD, logits[:, -1].argmax(-1)).astype(np.int32)
         decoded = np.concatenate([decoded, nxt[:, None]], axis=1)
         finished |= nxt == data.Vocabulary.EOS
@@ -862,35 +864,45 @@ def _until_eos(ids: np.ndarray) -> list[int]:
     return out
 
 
-def _run_split(model: Any, name: str, task: data.TaskData, vocab: data.Vocabulary, split: str,
-               extra: Mapping[str, Any], batch_size: int = 64) -> dict[str, Any]:
-    """Predictions of one split in its original order (+ summed nll and token count for lm)."""
-    batches = data.Batches(task, vocab, split, batch_size=batch_size, bucket=False, **extra)
-    fn = _logits_fn(model, name, _spec_of(batches.signature()[0]))
-    sentences = task.split(split).tokens
-    preds: list = []
-    nll, count = 0.0, 0.0
+def _run_split(model: Any, heads: tuple[str, ...], tasks: list[data.TaskData], vocab: data.Vocabulary,
+               split: str, extra: Mapping[str, Any], batch_size: int = 64) -> list[dict[str, Any]]:
+    """Per task: predictions of one split in its original order (+ summed nll and token count for lm).
+    Several ``tasks`` must label the same sentences; one forward pass then serves all their heads."""
+    batches = data.Batches(tasks[0] if len(tasks) == 1 else tasks, vocab, split, batch_size=batch_size,
+                           bucket=False, **extra)
+    fn = _logits_fn(model, heads, _spec_of(batches.signature()[0]))
+    runs = [{"predictions": [], "nll": 0.0, "count": 0.0} for _ in tasks]
     for inputs, targets, weights in batches.epoch(shuffle=False):
-        if task.kind == "seq2seq":
+        if tasks[0].kind == "seq2seq":
             source = {k: v for k, v in inputs.items() if k != "decoder_tokens"}
             limit = min(2 * int(inputs["tokens"].shape[1]) + 5, 200)
             target_vocab = extra["target_vocab"]
-            preds += [target_vocab.decode(_until_eos(row)) for row in _greedy_decode(model, name, source, limit)]
+            runs[0]["predictions"] += [target_vocab.decode(_until_eos(row))
+                                       for row in _greedy_decode(model, heads[0], source, limit)]
             continue
-        logits = fn(inputs)
-        best = tf.argmax(logits, axis=-1).numpy()
-        if task.kind == "classification":
-            preds += [task.labels[int(i)] for i in best]
-        elif task.kind == "tagging":
-            start = len(preds)
-            preds += [[task.labels[int(i)] for i in row[:len(sentences[start + k])]] for k, row in enumerate(best)]
-        else:  # lm: next-word predictions and the likelihood of the real next words
-            ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
-            nll += float(tf.reduce_sum(ce * weights))
-            count += float(tf.reduce_sum(weights))
-            lengths = weights.sum(axis=1).astype(int)
-            preds += [vocab.decode(row[:n]) for row, n in zip(best, lengths)]
-    return {"predictions": preds, "nll": nll, "count": count}
+        if len(tasks) == 1:
+            targets, weights = (targets,), (weights,)
+        for task, run, logits, target, weight in zip(tasks, runs, fn(inputs), targets, weights):
+            _collect(task, split, vocab, run, logits, target, weight)
+    return runs
+
+
+def _collect(task: data.TaskData, split: str, vocab: data.Vocabulary, run: dict[str, Any], logits: tf.Tensor,
+             targets: np.ndarray, weights: np.ndarray) -> None:
+    """Add one batch's predictions (and lm likelihood) to ``run``."""
+    preds = run["predictions"]
+    best = tf.argmax(logits, axis=-1).numpy()
+    if task.kind == "classification":
+        preds += [task.labels[int(i)] for i in best]
+    elif task.kind == "tagging":
+        sentences, start = task.split(split).tokens, len(preds)
+        preds += [[task.labels[int(i)] for i in row[:len(sentences[start + k])]] for k, row in enumerate(best)]
+    else:  # lm: next-word predictions and the likelihood of the real next words
+        ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+        run["nll"] += float(tf.reduce_sum(ce * weights))
+        run["count"] += float(np.sum(weights))
+        lengths = weights.sum(axis=1).astype(int)
+        preds += [vocab.decode(row[:n]) for row, n in zip(best, lengths)]
 
 
 def _scores(task: data.TaskData, split: str, run: dict[str, Any], target_vocab: data.Vocabulary | None) -> dict:
@@ -926,10 +938,13 @@ def evaluate(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab:
     if any(t.kind == "seq2seq" for t in tasks.values()) and target_vocab is None:
         raise ValueError("a seq2seq task needs target_vocab; pass target_vocab=Vocabulary.build(task.train.labels).")
     extra = _extra_inputs(target_vocab, char_vocab)
+    runs: dict[str, dict[str, Any]] = {}
+    for group in _joint_groups(tasks, split):  # tasks on the same sentences: one forward pass
+        runs.update(zip(group, _run_split(model, group, [tasks[n] for n in group], vocab, split, extra)))
     rows = []
     for name, task in tasks.items():
-        run = _run_split(model, name, task, vocab, split, extra)
-        rows += [(name, split, metric, float(value)) for metric, value in _scores(task, split, run, target_vocab).items()]
+        rows += [(name, split, metric, float(value))
+                 for metric, value in _scores(task, split, runs[name], target_vocab).items()]
     return pd.DataFrame(rows, columns=["task", "split", "metric", "value"])
 
 
@@ -952,4 +967,5 @@ def predict(model: "MultiTaskModel", task: data.TaskData | str, sentences: Seque
              "tagging": [[task.labels[0] if task.labels else ""] * len(s) for s in tokens],
              "lm": [], "seq2seq": [[] for _ in tokens]}[task.kind]
     probe = dataclasses.replace(task, test=data.Split(tokens=tokens, labels=dummy))
-    return _run_split(model, task.name, probe, vocab, "test", _extra_inputs(target_vocab, char_vocab))["predictions"]
+    return _run_split(model, (task.name,), [probe], vocab, "test",
+                      _extra_inputs(target_vocab, char_vocab))[0]["predictions"]

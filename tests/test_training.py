@@ -420,3 +420,12 @@ def test_sampling_all_trains_every_task_on_one_joint_batch_per_step(toy):
     assert (result.history.groupby("step").task.nunique() == 2).all()
     first, last = (result.history[result.history.step.isin(s)].loss.mean() for s in ([1, 2], [steps - 1, steps]))
     assert last < first
+
+
+def test_joint_evaluation_equals_task_by_task(trained):
+    """evaluate runs tasks on the same sentences in one pass; the scores equal separate evaluations."""
+    tasks, vocab, result = trained
+    together = training.evaluate(result.model, tasks, vocab, "dev")
+    apart = pd.concat([training.evaluate(result.model, {name: task}, vocab, "dev") for name, task in tasks.items()],
+                      ignore_index=True)
+    pd.testing.assert_frame_equal(together, apart)
