@@ -21,10 +21,13 @@ def _md(frame: pd.DataFrame) -> str:
 
 
 def _shared_note(info: dict, load_now: str) -> str:
-    """Say so when other jobs competed for the CPUs (load average above the CPU count)."""
-    loads = [float(x) for x in (info.get("load average (1, 5, 15 min) at start", "0") + ", " + load_now).split(", ")]
-    if max(loads) <= float(info.get("cpus", "1")):
-        return "The machine was not visibly busy with other jobs (load average at most the CPU count)."
+    """Say whether other jobs competed for the CPUs when the run started (load average above the CPU count);
+    the load during the run is mostly the benchmark's own threads and kernels, so it decides nothing."""
+    start = [float(x) for x in info.get("load average (1, 5, 15 min) at start", "0").split(", ")]
+    if start[0] <= float(info.get("cpus", "1")):
+        return ("The machine was not visibly busy with other jobs when the run started (1-minute load average at "
+                f"most the CPU count); the load at the end ({load_now}) is mostly the benchmark's own training "
+                "threads and kernels.")
     return ("The machine was shared: other people ran heavy jobs (notebooks, test suites, training) on the same "
             "CPUs during this run, visible in the load averages above (a load above the CPU count means "
             "processes waited for a CPU). That is why every target is a ratio of two sides measured in the "
