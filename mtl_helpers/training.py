@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -39,6 +40,18 @@ SAMPLINGS: tuple[str, ...] = ("proportional", "uniform", "temperature", "anneale
 WEIGHTINGS: tuple[str, ...] = ("static", "uncertainty", "dwa", "gradnorm")
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
 _SUM = tf.distribute.ReduceOp.SUM
+
+
+class _SameFunctionNewModel(logging.Filter):
+    """Drop TensorFlow's "N out of the last M calls ... triggered tf.function retracing" warning: every model
+    gets its own compiled step and evaluation functions by design (their variables differ), so a notebook
+    that builds several models would otherwise print it as if something were wrong."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_SameFunctionNewModel())
 _STATE_FILE = "trainer_state.pkl"
 _BEST_FILE = "best_weights.npz"
 _CONFIG_FILE = "train_config.json"

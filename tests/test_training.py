@@ -429,3 +429,24 @@ def test_joint_evaluation_equals_task_by_task(trained):
     apart = pd.concat([training.evaluate(result.model, {name: task}, vocab, "dev") for name, task in tasks.items()],
                       ignore_index=True)
     pd.testing.assert_frame_equal(together, apart)
+
+
+def test_new_models_do_not_print_tensorflows_retracing_warning(toy):
+    """Each model compiles its own functions by design; TensorFlow's "triggered tf.function retracing"
+    warning would tell students something is wrong when nothing is."""
+    import logging
+
+    import tensorflow as tf
+
+    tasks, vocab = toy
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    tf.get_logger().addHandler(handler)
+    try:
+        for seed in range(7):
+            training.evaluate(build({"toy_topic": tasks["toy_topic"]}, vocab, sharing="none", seed=seed),
+                              {"toy_topic": tasks["toy_topic"]}, vocab, "dev")
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not [m for m in seen if "retracing" in m]
