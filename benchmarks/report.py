@@ -85,6 +85,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         "hard-shared model trains on joint batches (`sampling=\"all\"`: one encoder pass per step for both "
         "heads). Each single-task model trains E epochs (default 4) and its goal is its own best dev score "
         "(pos accuracy, chunk F1); the hard-shared model may train up to 2E epochs and must reach both goals. "
+        "It reads POS from the first BiLSTM layer and chunks from the top (Søgaard & Goldberg 2016; notebook 03); "
+        "row 3d gives the same model with both heads on the top layer. "
         "The wall time to reach a score is the run's time × (first epoch reaching it) / (its epochs).",
         "4. **Notebooks**: `mtl_helpers.notebook_runner.execute_notebook` (fresh kernel, MTL_FAST=1 for fast "
         "mode, 0 for class mode).",
