@@ -12,7 +12,8 @@ One class, :class:`MultiTaskModel`, covers every sharing scheme of the course:
 * ``"cross_stitch"``: one encoder per task; after every layer a learned T×T matrix α mixes the tasks'
   outputs, out_i = Σ_j α_ij x_j (Misra et al. 2016). α = I gives exactly independent towers.
 
-Encoders: stacked BiLSTM (default) or a small Transformer (learned positions, padding mask). Padding is the
+Encoders: stacked BiLSTM (default; Keras LSTM weights run through TensorFlow's fused LSTM kernel, see
+:func:`fused_lstm`) or a small Transformer (learned positions, padding mask). Padding is the
 token id 0; masks are derived explicitly as ``tokens != 0`` and passed to every layer (no implicit Keras mask
 propagation, so the reader can see where padding is handled).
 
