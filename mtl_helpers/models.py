@@ -566,9 +566,7 @@ class MultiTaskModel(keras.Model):
 
     def task_call(self, inputs: dict, task: str, training: bool = False) -> tf.Tensor:
         """Logits of one task, running only the blocks that task needs (its tower, shared parts, head)."""
-        if task not in self.specs:
-            raise ValueError(f"unknown task {task!r}; this model has {self.task_names}.")
-        return self._forward(self._check_inputs(inputs), task, training, {})
+        return self.tasks_call(inputs, [task], training)[0]
 
     def _check_inputs(self, inputs: dict) -> dict:
         if not isinstance(inputs, dict) or "tokens" not in inputs:

@@ -41,6 +41,10 @@ WEIGHTINGS: tuple[str, ...] = ("static", "uncertainty", "dwa", "gradnorm")
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
 _SUM = tf.distribute.ReduceOp.SUM
 
+_STATE_FILE = "trainer_state.pkl"
+_BEST_FILE = "best_weights.npz"
+_CONFIG_FILE = "train_config.json"
+
 
 class _SameFunctionNewModel(logging.Filter):
     """Drop TensorFlow's "N out of the last M calls ... triggered tf.function retracing" warning: every model
@@ -52,9 +56,6 @@ class _SameFunctionNewModel(logging.Filter):
 
 
 tf.get_logger().addFilter(_SameFunctionNewModel())
-_STATE_FILE = "trainer_state.pkl"
-_BEST_FILE = "best_weights.npz"
-_CONFIG_FILE = "train_config.json"
 # Config fields that may change between an interrupted run and its resumption.
 _RESUMABLE_CHANGES = ("epochs", "progress", "early_stopping_patience", "checkpoint_dir", "checkpoint_every")
 
@@ -430,13 +431,16 @@ class _TaskStream:
         self.position = tf.Variable(0, dtype=tf.int64, trainable=False, name=f"stream_position_{index}")
         self._epoch, self._position, self._iterator, self._batches = 0, 0, None, None
 
+    def _numpy_batches(self) -> data.Batches:
+        """The train split encoded once, for the step's signature and for every epoch."""
+        if self._batches is None:
+            self._batches = data.Batches(self.task, self.vocab, "train", batch_size=self.batch_size, **self.extra)
+        return self._batches
+
     def _open(self) -> Any:
         seed = int(np.random.SeedSequence([self.seed, self.index, self._epoch]).generate_state(1)[0] % 2**31)
         if self.strategy is None:  # plain numpy batches: no tf.data generator overhead per batch
-            if self._batches is None:
-                self._batches = data.Batches(self.task, self.vocab, "train", batch_size=self.batch_size,
-                                             **self.extra)
-            return itertools.islice(self._batches.epoch(seed, 0, shuffle=True), self._position, None)
+            return itertools.islice(self._numpy_batches().epoch(seed, 0, shuffle=True), self._position, None)
         ds = data.make_dataset(self.task, self.vocab, "train", batch_size=self.batch_size, shuffle=True,
                                seed=seed, **self.extra)
         if self._position:
@@ -447,7 +451,7 @@ class _TaskStream:
     def element_spec(self) -> Any:
         """Structure of one batch (per-replica values under a strategy), for the step's input_signature."""
         if self.strategy is None:
-            return data.Batches(self.task, self.vocab, "train", batch_size=self.batch_size, **self.extra).signature()
+            return self._numpy_batches().signature()
         ds = data.make_dataset(self.task, self.vocab, "train", batch_size=self.batch_size, **self.extra)
         return self.strategy.experimental_distribute_dataset(ds).element_spec
 
