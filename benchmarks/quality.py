@@ -5,11 +5,16 @@ Our corpora and splits (mtl_helpers.data): MR = nltk sentence_polarity, SUBJ = n
 seeded 80/10/10 split (the papers use 10-fold cross-validation); chunk and pos = conll2000 official test
 set (dev = 10% of train); its POS column was produced by a tagger (Brill), so pos accuracy here is NOT
 the WSJ POS benchmark; NER = conll2002 es / nl, trained on train, early stopping on testa, scored on testb.
-Each group trains its two tasks together (the second task is the auxiliary one). No pretrained
-embeddings: every model starts from random embeddings (the published "static" numbers use word2vec).
+Each group trains its two tasks together (the second task is the auxiliary one; in the tagging groups
+its head reads the first BiLSTM layer, the low-level supervision of Søgaard & Goldberg 2016 and notebook
+03). Inputs: the English groups start their word embeddings from PPMI-SVD vectors counted on unlabelled
+NLTK text (movie_reviews + brown, about 2.7M tokens; mtl_helpers.embeddings), the tagging groups add a
+character CNN; nothing is downloaded beyond NLTK corpora. The published "static" numbers use word2vec
+trained on 100 billion words, and Collobert et al. an LM trained on 852 million words.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -44,62 +49,126 @@ PUBLISHED = {
 }
 
 
+#: Input features per group. English groups start their word embeddings from PPMI-SVD vectors of
+#: unlabelled NLTK text (mtl_helpers.embeddings: movie_reviews + brown; no Spanish or Dutch text is
+#: available offline, so the NER groups start from random embeddings). Tagging groups add a character CNN
+#: (case kept: capitals are the strongest NER cue, and the word vocabulary is lower-cased).
+VECTOR_GROUPS: tuple[tuple[str, str], ...] = (("sentiment", "subjectivity"), ("chunk", "pos"))
+CHAR_GROUPS: tuple[tuple[str, str], ...] = (("chunk", "pos"), ("ner_es", "pos_es"), ("ner_nl", "pos_nl"))
+
+
 @dataclass
 class Settings:
     """Sizes of the quality runs (the full run states them in RESULTS.md)."""
 
     seeds: int = 3
-    epochs: int = 5
+    epochs: int = 6
     max_sentences: int | None = None
     groups: tuple[tuple[str, str], ...] = GROUPS
     variants: tuple[str, ...] = VARIANTS
     lm_epochs: int = 1
     budget_s: float = 3600.0
+    jobs: int = 2  # worker processes, one TensorFlow thread each (small BiLSTMs use a second core poorly)
+    features: bool = True  # word vectors + character CNN per VECTOR_GROUPS / CHAR_GROUPS
 
 
-def _lm_hard(group: tuple[str, str], seed: int, s: Settings) -> pd.DataFrame:
-    """Hard sharing whose encoder was first trained as a language model on the tasks' train text."""
+def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.DataFrame:
+    """One (group, variant, seed) run scored on the test split, as experiments.COLUMNS rows.
+
+    "none" trains one single-task model per task; "hard" / "soft" one joint model; "lm_hard" a hard-shared
+    model with an extra lm head whose encoder first reads the tasks' train text as a language model
+    (lm_epochs), then trains on the tasks. Every model of a group gets the same inputs (vectors, chars).
+    """
+    from mtl_helpers import embeddings
+
     loaded = {t: data.load_task(t, seed=seed, max_sentences=s.max_sentences, full=True) for t in group}
     vocab = data.Vocabulary.from_tasks(loaded)
-    encoder = models.EncoderConfig(vocab_size=len(vocab))
+    chars = data.CharVocabulary.from_tasks(loaded) if s.features and group in CHAR_GROUPS else None
+    encoder = models.EncoderConfig(vocab_size=len(vocab), char_vocab_size=len(chars) if chars else 0)
+    vectors = (embeddings.word_vectors(vocab, encoder.embedding_dim)
+               if s.features and group in VECTOR_GROUPS else None)
     specs = [models.TaskSpec.from_task(t, vocab) for t in loaded.values()]
-    lm_spec = models.TaskSpec("lm", "lm", len(vocab))
-    model = models.build_model([*specs, lm_spec], encoder, sharing="hard", seed=seed)
+    if group in CHAR_GROUPS:  # tagging: the auxiliary POS head reads layer 1
+        specs[1] = dataclasses.replace(specs[1], read_layer=1)
+    config = training.TrainConfig(epochs=s.epochs, seed=seed, progress=False,
+                                  early_stopping_patience=2 if s.epochs > 2 else None, **TRAIN)
+    if variant == "none":
+        runs = [(models.build_single_task(spec, encoder, seed=seed), {spec.name: loaded[spec.name]})
+                for spec in specs]
+    else:
+        extra = [models.TaskSpec("lm", "lm", len(vocab))] if variant == "lm_hard" else []
+        sharing = "hard" if variant == "lm_hard" else variant
+        runs = [(models.build_model([*specs, *extra], encoder, sharing=sharing, seed=seed), loaded)]
+    rows = []
+    for model, tasks in runs:
+        if vectors is not None:
+            embeddings.set_word_vectors(model, *vectors)
+        start = time.perf_counter()
+        if variant == "lm_hard":
+            training.pretrain_language_model(model, loaded, vocab, training.TrainConfig(
+                epochs=s.lm_epochs, seed=seed, progress=False, learning_rate=TRAIN["learning_rate"]),
+                char_vocab=chars)
+        training.train(model, tasks, vocab, config, char_vocab=chars)
+        seconds = time.perf_counter() - start
+        scores = training.evaluate(model, tasks, vocab, "test", char_vocab=chars)
+        rows += [("full", r.task, variant, seed, 1.0, "test", r.metric, r.value, seconds)
+                 for r in scores.itertuples()]
+    return pd.DataFrame(rows, columns=list(experiments.COLUMNS))
+
+
+def _worker_start() -> None:
+    """Each worker process: one TensorFlow thread (set before any op runs), quiet C++ logs."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def _job(group: tuple[str, str], variant: str, seed: int, s: Settings, deadline: float) -> tuple[str, object, float]:
+    """("done", frame, seconds) | ("skipped", None, 0) past the deadline | ("missing", message, 0)."""
+    if time.time() > deadline:
+        return "skipped", None, 0.0
     start = time.perf_counter()
-    training.pretrain_language_model(model, loaded, vocab, training.TrainConfig(
-        epochs=s.lm_epochs, seed=seed, progress=False, learning_rate=TRAIN["learning_rate"]))
-    patience = 2 if s.epochs > 2 else None
-    training.train(model, loaded, vocab, training.TrainConfig(epochs=s.epochs, seed=seed, progress=False,
-                                                              early_stopping_patience=patience, **TRAIN))
-    seconds = time.perf_counter() - start
-    scores = training.evaluate(model, loaded, vocab, "test")
-    return pd.DataFrame([("full", r.task, "lm_hard", seed, 1.0, "test", r.metric, r.value, seconds)
-                         for r in scores.itertuples()], columns=list(experiments.COLUMNS))
+    try:
+        return "done", run_one(group, variant, seed, s), time.perf_counter() - start
+    except data.CorpusMissingError as error:
+        return "missing", str(error).splitlines()[0], 0.0
 
 
 def run_quality(s: Settings, log=print) -> tuple[pd.DataFrame, list[str]]:
-    """All (seed, group, variant) runs that fit in the budget, seeds outermost so that every group gets
-    seed 0 first. Returns the tidy table and the runs left out for the budget."""
-    start, frames, skipped = time.perf_counter(), [], []
-    for seed in range(s.seeds):
-        for group in s.groups:
-            for variant in s.variants:
-                label = f"seed {seed} {'+'.join(group)} {variant}"
-                if time.perf_counter() - start > s.budget_s:
-                    skipped.append(label)
-                    continue
-                t0 = time.perf_counter()
-                try:
-                    if variant == "lm_hard":
-                        frame = _lm_hard(group, seed, s)
-                    else:
-                        frame = experiments.run_experiment(list(group), [variant], [seed], epochs=s.epochs,
-                                                           max_sentences=s.max_sentences, **TRAIN)
-                except data.CorpusMissingError as error:
-                    skipped.append(f"{label} (corpus missing: {error})")
-                    continue
-                frames.append(frame)
-                log(f"  quality: {label}: {time.perf_counter() - t0:.0f} s")
+    """All (seed, group, variant) runs that start within the budget, on ``s.jobs`` worker processes (1: in
+    this process). Seeds are outermost, so every group gets seed 0 first. Returns the tidy table (in job
+    order, whichever worker finished first) and the runs left out."""
+    import concurrent.futures
+    import multiprocessing
+
+    jobs = [(g, v, seed) for seed in range(s.seeds) for g in s.groups for v in s.variants]
+    deadline = time.time() + s.budget_s
+    outcomes: dict[tuple, tuple[str, object, float]] = {}
+
+    def label(job: tuple) -> str:
+        return f"seed {job[2]} {'+'.join(job[0])} {job[1]}"
+
+    def finished(job: tuple, outcome: tuple[str, object, float]) -> None:
+        outcomes[job] = outcome
+        if outcome[0] == "done":
+            log(f"  quality: {label(job)}: {outcome[2]:.0f} s")
+
+    if s.jobs <= 1:
+        for job in jobs:
+            finished(job, _job(*job, s, deadline))
+    else:
+        with concurrent.futures.ProcessPoolExecutor(s.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                    initializer=_worker_start) as pool:
+            futures = {pool.submit(_job, *job, s, deadline): job for job in jobs}
+            for future in concurrent.futures.as_completed(futures):
+                finished(futures[future], future.result())
+    frames = [outcomes[j][1] for j in jobs if outcomes[j][0] == "done"]
+    skipped = [label(j) + (f" (corpus missing: {outcomes[j][1]})" if outcomes[j][0] == "missing" else "")
+               for j in jobs if outcomes[j][0] != "done"]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(experiments.COLUMNS))
     return table, skipped
 

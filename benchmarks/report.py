@@ -37,7 +37,7 @@ def _shared_note(info: dict, load_now: str) -> str:
 
 def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.datetime,
                  seconds: dict[str, float], settings: quality.Settings, quality_table: pd.DataFrame | None,
-                 *, quick: bool, argv: list[str] | None, pending: list[str] = ()) -> None:
+                 *, quick: bool, argv: list[str] | None, pending: list[str] = (), earlier: int = 0) -> None:
     """RESULTS.md and results.csv (and quality_runs.csv) in ``out_dir``; ``pending``: benchmarks not yet run."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame([{"benchmark": r.benchmark, "name": r.name, "value": r.value, "unit": r.unit.strip(),
@@ -50,6 +50,9 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         f"Run {started:%Y-%m-%d %H:%M %Z} with `python -m benchmarks {' '.join(argv or [])}`"
         + (" (QUICK mode: reduced data, 1 seed)" if quick else "") + f", {sum(seconds.values()) / 60:.0f} min in all.",
         *([f"**Partial**: still to run when this was written: {', '.join(pending)}.", ""] if pending else []),
+        *([f"The {earlier} rows marked [earlier run] were not measured by this run (`--only`): they are kept "
+           "from the results.csv of the run before it, whose date, machine and per-benchmark times are in "
+           "git history.", ""] if earlier else []),
         "Regenerate with `python -m benchmarks` (full) or `python -m benchmarks --quick` (a few minutes, prints only).",
         "",
         "## Machine",
@@ -103,11 +106,13 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         parts += [
             "## Quality (benchmark 7)",
             "",
-            f"Budget: {settings.budget_s:.0f} s of wall time for this table on the shared 2-core CPU "
+            f"Budget: {settings.budget_s:.0f} s of wall time for this table on the machine above "
             f"(`--budget`); {settings.seeds} seed(s) planned, {settings.epochs} epochs per run (best dev epoch "
-            f"kept, patience 2), {size}, default encoder (2-layer BiLSTM, 64 units, random embeddings), Adam at 5e-3, "
+            f"kept, patience 2), {size}, default encoder (2-layer BiLSTM, 64 units, embeddings 64; inputs as "
+            "below), Adam at 5e-3, "
             "sampling \"all\" (joint batches for chunk + pos). Runs "
-            "are ordered seed by seed, so every group gets seed 0 before any gets seed 1; runs that did not "
+            "are ordered seed by seed, so every group gets seed 0 before any gets seed 1, and shared out to "
+            f"{settings.jobs} worker process(es) with one TensorFlow thread each; runs that did not "
             "start within the budget are listed in the results table. Scores in %, test split, mean ± std "
             "over seeds (n = seeds run).",
             "",

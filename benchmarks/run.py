@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="conll2000 sentences per split for benchmarks 1-3 (default 2000; 0 = all)")
     parser.add_argument("--quality-max-sentences", type=int, default=None,
                         help="cap every split of the quality runs (default: full corpora)")
-    parser.add_argument("--quality-epochs", type=int, default=5, help="epochs per quality run (default 5)")
+    parser.add_argument("--quality-epochs", type=int, default=6, help="epochs per quality run (default 6)")
+    parser.add_argument("--quality-jobs", type=int, default=2,
+                        help="worker processes for the quality runs, one TensorFlow thread each (default 2)")
     parser.add_argument("--quality-groups", default=None,
                         help="task pairs for the quality table, e.g. sentiment+subjectivity,chunk+pos "
                              "(default: all four groups)")
@@ -65,6 +67,24 @@ def _safe(name: str, fn: Callable[[], list]) -> list:
     except Exception as error:  # noqa: BLE001 - report, do not abort the whole run
         return [Row(name, f"{name}: crashed", None, verdict="FAIL",
                     note=f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}")]
+
+
+def _earlier_rows(out_dir: Path, selected: list[str]) -> list:
+    """Rows of the benchmarks NOT selected now, read back from out_dir/results.csv of an earlier run, so
+    that a run with --only (e.g. only the quality table) keeps the other results in RESULTS.md."""
+    import pandas as pd
+
+    from .common import Row
+
+    path = out_dir / "results.csv"
+    if not path.exists():
+        return []
+    owner = {"memory": "notebooks"}  # the peak-memory row comes from the notebook series
+    frame = pd.read_csv(path, keep_default_na=False)
+    keep = frame[[owner.get(b, b) not in selected for b in frame.benchmark]]
+    return [Row(r.benchmark, r.name, float(r.value) if r.value != "" else None, str(r.unit), str(r.target),
+                r.verdict, (str(r.note) + " " if r.note else "") + "[earlier run]")
+            for r in keep.itertuples()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = quality.Settings(seeds=1 if quick else args.quality_seeds,
                                 epochs=1 if quick else args.quality_epochs,
                                 max_sentences=300 if quick else args.quality_max_sentences,
-                                groups=groups, variants=variants, budget_s=args.budget)
+                                groups=groups, variants=variants, budget_s=args.budget,
+                                jobs=args.quality_jobs)
     cap = 400 if quick else (args.speed_max_sentences or None)
     plan = {
         "throughput": lambda: speed.throughput(cap, epochs=1, repeats=2 if quick else 3),
@@ -106,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     rows, seconds, quality_table = [], {}, None
     out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
+    earlier = _earlier_rows(out_dir, selected) if out_dir is not None and not quick else []
     for name in selected:
         t0 = time.perf_counter()
         print(f"== {name}", flush=True)
@@ -125,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             print(row.line(), flush=True)
         rows += new
         if out_dir is not None:  # rewritten after every benchmark: a stopped run still leaves its results
-            write_report(out_dir, rows, info, started, seconds, settings, quality_table, quick=quick, argv=argv,
-                         pending=selected[selected.index(name) + 1:])
+            write_report(out_dir, rows + earlier, info, started, seconds, settings, quality_table, quick=quick,
+                         argv=argv, pending=selected[selected.index(name) + 1:], earlier=len(earlier))
     if out_dir is not None:
         print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.csv'}")
     failed = sum(r.verdict == "FAIL" for r in rows)

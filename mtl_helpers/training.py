@@ -809,14 +809,16 @@ def _lm_head(model: Any) -> str:
 
 def pretrain_language_model(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
                             config: TrainConfig | None = None, save_path: str | Path | None = None,
-                            *, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
+                            *, char_vocab: Any = None, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
     """Train the model's lm head (and so its shared encoder) on the unlabeled TRAIN text of ``tasks``.
 
     The model needs a head of kind "lm" (the first one is used). With ``save_path`` the shared encoder
-    weights are written there (.npz) for :func:`transfer_encoder`. Returns the lm training result.
+    weights are written there (.npz) for :func:`transfer_encoder`. A model with character features needs
+    ``char_vocab``, as in :func:`train`. Returns the lm training result.
     """
     head = _lm_head(model)
-    result = train(model, {head: lm_task_from(tasks, head)}, vocab, config, strategy=strategy)
+    result = train(model, {head: lm_task_from(tasks, head)}, vocab, config, char_vocab=char_vocab,
+                   strategy=strategy)
     if save_path is not None:
         shared = _require_shared(model, "saving the pretrained encoder")
         np.savez(save_path, **{f"v{i}": v.numpy() for i, v in enumerate(shared)})
