@@ -2,7 +2,8 @@
 
 One module per idea: ``config`` (fast mode, seeds), ``data`` (real corpora, toy language, batching),
 ``toy`` (the generated toy language), ``models`` (hard / soft / cross-stitch sharing), ``metrics``,
-``training`` (the joint trainer and evaluation), ``experiments``, ``plots``, ``widgets``, ``exercises``.
+``training`` (the joint trainer and evaluation), ``embeddings`` (word vectors from unlabelled text),
+``experiments``, ``plots``, ``widgets``, ``exercises``.
 """
 __version__ = "0.1.0"
 

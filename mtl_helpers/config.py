@@ -39,12 +39,14 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(int(seed))
 
 
-def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = ()) -> None:
+def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = (),
+                   text_corpora: tuple[str, ...] | list[str] = ()) -> None:
     """The first cell of every notebook: versions, mode, seeds, and the corpora the notebook needs.
 
     Prints Python / TensorFlow / Keras versions and the mode banner, fixes the seeds, and loads each
-    task in ``tasks`` once (cached for the notebook), so a missing corpus is reported here, at the
-    top, with the one command that fetches it, instead of halfway down the notebook.
+    task in ``tasks`` once (cached for the notebook) and looks up each unlabelled ``text_corpora``
+    (data.TEXT_CORPORA), so a missing corpus is reported here, at the top, with the one command that
+    fetches it, instead of halfway down the notebook.
     """
     import platform
 
@@ -55,7 +57,7 @@ def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = ()) -> No
     print(mode_banner())
     set_seed(seed)
     print(f"Seeds fixed: {seed}")
-    if tasks:
+    if tasks or text_corpora:
         from mtl_helpers import data
 
         missing = []
@@ -64,6 +66,11 @@ def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = ()) -> No
                 data.load_task(name, seed=seed)
             except data.CorpusMissingError as error:
                 missing.append(str(error))
+        for corpus in text_corpora:
+            try:
+                data._locate(corpus)
+            except data.CorpusMissingError as error:
+                missing.append(str(error))
         if missing:
             raise RuntimeError("Some corpora are missing:\n" + "\n".join(missing))
-        print(f"Data present for: {', '.join(tasks)}")
+        print(f"Data present for: {', '.join([*tasks, *text_corpora])}")

@@ -5,7 +5,7 @@ import nltk
 import numpy as np
 import pytest
 
-from mtl_helpers import data, embeddings
+from mtl_helpers import config, data, embeddings
 from mtl_helpers.data import CorpusMissingError
 from mtl_helpers.models import EncoderConfig, TaskSpec, build_model
 
@@ -74,3 +74,11 @@ def test_missing_text_corpus_names_the_download_command(tmp_path, monkeypatch):
         embeddings.unlabeled_sentences.__wrapped__(("movie_reviews",))  # past the per-process cache
     with pytest.raises(ValueError, match="unknown unlabelled corpus"):
         embeddings.unlabeled_sentences.__wrapped__(("gutenberg",))
+
+
+def test_notebook_setup_reports_a_missing_text_corpus_at_the_top(tmp_path, monkeypatch, capsys):
+    config.notebook_setup(seed=0, text_corpora=["movie_reviews"])
+    assert "Data present for: movie_reviews" in capsys.readouterr().out
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
+    with pytest.raises(RuntimeError, match="(?s)movie_reviews.*mtl_helpers.data download"):
+        config.notebook_setup(seed=0, text_corpora=["movie_reviews"])

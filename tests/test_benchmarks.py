@@ -1,0 +1,60 @@
+"""Tests for the benchmark bookkeeping that decides verdicts (no training: synthetic tables)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from benchmarks import quality, run
+from benchmarks.common import Row
+from mtl_helpers import experiments
+
+
+def _table(gains: list[float], base: float = 0.90) -> pd.DataFrame:
+    """chunk f1 for single-task and hard sharing over len(gains) seeds; hard = single + gain (points)."""
+    rows = []
+    for seed, gain in enumerate(gains):
+        single = base + 0.001 * seed
+        rows += [("full", "chunk", "none", seed, 1.0, "test", "f1", single, 1.0),
+                 ("full", "chunk", "hard", seed, 1.0, "test", "f1", single + gain / 100, 1.0)]
+    return pd.DataFrame(rows, columns=list(experiments.COLUMNS))
+
+
+def _row(rows: list[Row], start: str) -> Row:
+    return next(r for r in rows if r.name.startswith(start))
+
+
+def test_gain_row_passes_only_with_an_interval_above_zero():
+    passing = quality.quality_rows(_table([1.0, 1.2, 0.9]), [], "(test)")
+    assert _row(passing, "7. a multi-task gain").verdict == "PASS"
+    assert "hard on chunk: +1.03 points" in _row(passing, "7. a multi-task gain").note
+    chunk = _row(passing, "7. chunk f1")
+    assert chunk.verdict == "FAIL" and abs(chunk.value - (90.1 + 1.0333)) < 0.01  # best mean: hard
+    noisy = quality.quality_rows(_table([2.0, -1.5, 0.5]), [], "(test)")
+    assert _row(noisy, "7. a multi-task gain").verdict == "FAIL"  # mean +0.33, interval spans 0
+    single = quality.quality_rows(_table([3.0]), [], "(test)")
+    assert _row(single, "7. a multi-task gain").verdict == "FAIL"  # n = 1: no interval at all
+
+
+def test_quality_runs_past_the_budget_are_listed_not_run():
+    settings = quality.Settings(seeds=2, groups=(("chunk", "pos"),), variants=("none", "hard"), budget_s=-1,
+                                jobs=1)
+    table, skipped = quality.run_quality(settings, log=lambda message: None)
+    assert table.empty
+    assert skipped == ["seed 0 chunk+pos none", "seed 0 chunk+pos hard", "seed 1 chunk+pos none",
+                       "seed 1 chunk+pos hard"]
+
+
+def test_an_only_run_keeps_the_other_benchmarks_rows(tmp_path):
+    pd.DataFrame([
+        {"benchmark": "throughput", "name": "1. throughput", "value": 2.6, "unit": "×", "target": "≥ 2×",
+         "verdict": "PASS", "note": ""},
+        {"benchmark": "memory", "name": "6. peak memory", "value": 1.2, "unit": " GiB", "target": "≤ 4 GiB",
+         "verdict": "PASS", "note": "largest kernel"},
+        {"benchmark": "quality", "name": "7. chunk f1", "value": 89.7, "unit": "", "target": "≥ 93",
+         "verdict": "FAIL", "note": ""},
+    ]).to_csv(tmp_path / "results.csv", index=False)
+    kept = run._earlier_rows(tmp_path, ["quality"])
+    assert [r.name for r in kept] == ["1. throughput", "6. peak memory"]
+    assert kept[0].value == 2.6 and kept[0].verdict == "PASS" and kept[0].note == "[earlier run]"
+    assert kept[1].note == "largest kernel [earlier run]"
+    assert [r.name for r in run._earlier_rows(tmp_path, ["quality", "notebooks"])] == ["1. throughput"]
+    assert run._earlier_rows(tmp_path / "nowhere", ["quality"]) == []
