@@ -68,7 +68,7 @@ class Settings:
     variants: tuple[str, ...] = VARIANTS
     lm_epochs: int = 1
     budget_s: float = 3600.0
-    jobs: int = 2  # worker processes, one TensorFlow thread each (small BiLSTMs use a second core poorly)
+    jobs: int = 2  # worker processes, one TensorFlow thread each: independent runs side by side
     features: bool = True  # word vectors + character CNN per VECTOR_GROUPS / CHAR_GROUPS
 
 
