@@ -57,6 +57,11 @@ VECTOR_GROUPS: tuple[tuple[str, str], ...] = (("sentiment", "subjectivity"), ("c
 CHAR_GROUPS: tuple[tuple[str, str], ...] = (("chunk", "pos"), ("ner_es", "pos_es"), ("ner_nl", "pos_nl"))
 
 
+#: Run order under a budget: single-task and hard sharing first (every seed; the gain row needs pairs),
+#: then soft sharing, then LM pretraining (its full-vocabulary softmax makes it the costliest run).
+TIERS: tuple[tuple[str, ...], ...] = (("none", "hard"), ("soft",), ("lm_hard",))
+
+
 @dataclass
 class Settings:
     """Sizes of the quality runs (the full run states them in RESULTS.md)."""
@@ -140,12 +145,14 @@ def _job(group: tuple[str, str], variant: str, seed: int, s: Settings, deadline:
 
 def run_quality(s: Settings, log=print) -> tuple[pd.DataFrame, list[str]]:
     """All (seed, group, variant) runs that start within the budget, on ``s.jobs`` worker processes (1: in
-    this process). Seeds are outermost, so every group gets seed 0 first. Returns the tidy table (in job
-    order, whichever worker finished first) and the runs left out."""
+    this process). Order: the TIERS one after the other, seeds outermost within a tier, so the paired
+    single-task / hard comparison gets every seed before the costlier variants start. Returns the tidy
+    table (in job order, whichever worker finished first) and the runs left out."""
     import concurrent.futures
     import multiprocessing
 
-    jobs = [(g, v, seed) for seed in range(s.seeds) for g in s.groups for v in s.variants]
+    jobs = [(g, v, seed) for tier in TIERS for seed in range(s.seeds) for g in s.groups for v in s.variants
+            if v in tier]
     deadline = time.time() + s.budget_s
     outcomes: dict[tuple, tuple[str, object, float]] = {}
 

@@ -111,7 +111,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
             f"kept, patience 2), {size}, default encoder (2-layer BiLSTM, 64 units, embeddings 64; inputs as "
             "below), Adam at 5e-3, "
             "sampling \"all\" (joint batches for chunk + pos). Runs "
-            "are ordered seed by seed, so every group gets seed 0 before any gets seed 1, and shared out to "
+            "are ordered single-task and hard sharing first (all seeds), then soft sharing, then LM "
+            "pretraining, seeds outermost within each, and shared out to "
             f"{settings.jobs} worker process(es) with one TensorFlow thread each; runs that did not "
             "start within the budget are listed in the results table. Scores in %, test split, mean ± std "
             "over seeds (n = seeds run).",
