@@ -88,8 +88,8 @@ def ppmi_svd(sentences: Sequence[Sequence[str]], words: Sequence[str], *, dim: i
     cooc = sparse.coo_matrix((np.concatenate(v_parts), (np.concatenate(r_parts), np.concatenate(c_parts))),
                              shape=shape).tocsr().tocoo()  # tocsr sums duplicate pairs
     total = cooc.data.sum()
-    p_word = np.asarray(cooc.tocsr().sum(axis=1)).ravel() / total
-    p_context = np.asarray(cooc.tocsr().sum(axis=0)).ravel() ** alpha
+    p_word = np.bincount(cooc.row, cooc.data, minlength=shape[0]) / total
+    p_context = np.bincount(cooc.col, cooc.data, minlength=shape[1]) ** alpha
     p_context /= p_context.sum()
     pmi = np.log(cooc.data / total / (p_word[cooc.row] * p_context[cooc.col]))
     keep = pmi > 0
