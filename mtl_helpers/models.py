@@ -103,6 +103,7 @@ class TaskSpec:
     kind: str  # one of KINDS
     num_outputs: int  # classes / tags / vocab size (lm) / target vocab size (seq2seq)
     read_layer: int | None = None  # encoder layer (1-based) the head reads from; None = top layer
+    crf: bool = False  # tagging only: a linear-chain CRF output layer (mtl_helpers.crf) instead of per-token softmax
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9_]+", self.name):
@@ -117,11 +118,16 @@ class TaskSpec:
         if self.read_layer is not None and (not isinstance(self.read_layer, (int, np.integer)) or self.read_layer < 1):
             raise ValueError(f"task {self.name!r}: read_layer must be None (top) or a 1-based layer number, "
                              f"got {self.read_layer!r}.")
+        if self.crf and self.kind != "tagging":
+            raise ValueError(f"task {self.name!r}: crf=True needs a tagging task (it scores tag sequences), "
+                             f"not kind={self.kind!r}; drop crf or use kind='tagging'.")
+        self.crf = bool(self.crf)
         self.num_outputs = int(self.num_outputs)
         self.read_layer = None if self.read_layer is None else int(self.read_layer)
 
     @classmethod
-    def from_task(cls, task: Any, vocab: Any, target_vocab: Any = None, read_layer: int | None = None) -> "TaskSpec":
+    def from_task(cls, task: Any, vocab: Any, target_vocab: Any = None, read_layer: int | None = None,
+                  crf: bool = False) -> "TaskSpec":
         """Spec for a ``data.TaskData``: labels for classification/tagging, vocabulary sizes for lm/seq2seq."""
         if task.kind in ("classification", "tagging"):
             num_outputs = len(task.labels)
@@ -134,7 +140,7 @@ class TaskSpec:
             num_outputs = len(target_vocab)
         else:
             raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}; use one of {KINDS}.")
-        return cls(task.name, task.kind, int(num_outputs), read_layer)
+        return cls(task.name, task.kind, int(num_outputs), read_layer, crf)
 
 
 # --------------------------------------------------------------------------------------------- layers
@@ -347,15 +353,25 @@ class ClassificationHead(_Head):
 
 @_register
 class TaggingHead(_Head):
-    """Per-token Dense → tag logits [B, L, C]."""
+    """Per-token Dense → tag logits [B, L, C]. With ``crf=True`` the logits are a CRF's emission scores and
+    the head also owns the transition scores (C × C, from → to) and start/end scores (mtl_helpers.crf)."""
 
-    def __init__(self, num_outputs: int, **kwargs: Any) -> None:
+    def __init__(self, num_outputs: int, crf: bool = False, **kwargs: Any) -> None:
         super().__init__(num_outputs, **kwargs)
+        self.crf = crf
         self.out = keras.layers.Dense(num_outputs)
+        if crf:
+            self.transitions = self.add_weight(shape=(num_outputs, num_outputs), initializer="zeros",
+                                               name="transitions")
+            self.start = self.add_weight(shape=(num_outputs,), initializer="zeros", name="start")
+            self.end = self.add_weight(shape=(num_outputs,), initializer="zeros", name="end")
 
     def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
              training: bool = False) -> tf.Tensor:
         return self.out(states)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "crf": self.crf}
 
 
 @_register
@@ -537,7 +553,7 @@ class MultiTaskModel(keras.Model):
         if spec.kind == "classification":
             return ClassificationHead(spec.num_outputs, name=name)
         if spec.kind == "tagging":
-            return TaggingHead(spec.num_outputs, name=name)
+            return TaggingHead(spec.num_outputs, crf=spec.crf, name=name)
         if spec.kind == "lm":
             return LanguageModelHead(spec.num_outputs, enc.hidden_units if enc.kind == "bilstm" else 0, name=name)
         return Seq2SeqHead(spec.num_outputs, enc.embedding_dim, enc.hidden_units, enc.dropout, name=name)

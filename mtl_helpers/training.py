@@ -31,7 +31,7 @@ import pandas as pd
 import tensorflow as tf
 
 from . import config as _config
-from . import data, metrics
+from . import crf, data, metrics
 
 if TYPE_CHECKING:
     from .models import MultiTaskModel
@@ -281,17 +281,30 @@ def _weighted_sums(logits: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) ->
     return tf.reduce_sum(ce * weights), tf.reduce_sum(weights)
 
 
+def _head_sums(model: Any, task: str, logits: tf.Tensor, targets: tf.Tensor,
+               weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(Σ loss · weight, Σ weight) of one head: token cross-entropy, or for a CRF head the sentence-level
+    −log p(tags | x), weighted by the sentence's first-token weight. Both are divided by the same token
+    count, so a CRF loss reads as "per token" too."""
+    head = model.task_heads[model.task_names.index(task)]
+    if not getattr(head, "crf", False):
+        return _weighted_sums(logits, targets, weights)
+    weights = tf.cast(weights, logits.dtype)
+    nll = crf.sequence_nll(logits, targets, weights > 0, head.transitions, head.start, head.end)
+    return tf.reduce_sum(nll * weights[:, 0]), tf.reduce_sum(weights)
+
+
 def _loss_sums(model: Any, task: str, batch: tuple, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
-    """(Σ cross-entropy · sample_weight, Σ sample_weight) of one batch for one head."""
+    """(Σ loss · sample_weight, Σ sample_weight) of one batch for one head."""
     inputs, targets, weights = batch
-    return _weighted_sums(model.task_call(inputs, task, training=training), targets, weights)
+    return _head_sums(model, task, model.task_call(inputs, task, training=training), targets, weights)
 
 
 def _joint_loss_sums(model: Any, tasks: Sequence[str], batch: tuple, training: bool) -> list[tuple]:
     """_loss_sums of several heads on one joint batch (same sentences): shared layers run once."""
     inputs, targets, weights = batch
     logits = model.tasks_call(inputs, tasks, training=training)
-    return [_weighted_sums(*args) for args in zip(logits, targets, weights)]
+    return [_head_sums(model, *args) for args in zip(tasks, logits, targets, weights)]
 
 
 def _shared_gradient_fn(model: Any, task: str, spec: Any) -> Callable:
@@ -883,14 +896,35 @@ def _until_eos(ids: np.ndarray) -> list[int]:
     return out
 
 
+def _decoder(model: Any, head: str, task: data.TaskData, bio_constraints: bool) -> dict[str, Any] | None:
+    """How a tagging head turns logits into tags: None = per-token argmax; otherwise Viterbi arguments
+    (a CRF head's learned transitions; BIO constraints for a BIO tag set when ``bio_constraints``)."""
+    if task.kind != "tagging":
+        return None
+    layer = model.task_heads[model.task_names.index(head)]
+    decoder: dict[str, Any] = {"crf": bool(getattr(layer, "crf", False))}
+    if decoder["crf"]:
+        decoder.update(transitions=_numpy_of(layer.transitions), start=_numpy_of(layer.start),
+                       end=_numpy_of(layer.end))
+    if bio_constraints and crf.is_bio(task.labels):
+        decoder["allowed"] = crf.bio_allowed(task.labels)
+    return decoder if len(decoder) > 1 else None
+
+
+def _numpy_of(variable: Any) -> np.ndarray:
+    return tf.convert_to_tensor(variable).numpy()
+
+
 def _run_split(model: Any, heads: tuple[str, ...], tasks: list[data.TaskData], vocab: data.Vocabulary,
-               split: str, extra: Mapping[str, Any], batch_size: int = 64) -> list[dict[str, Any]]:
+               split: str, extra: Mapping[str, Any], batch_size: int = 64,
+               bio_constraints: bool = True) -> list[dict[str, Any]]:
     """Per task: predictions of one split in its original order (+ summed nll and token count for lm).
     Several ``tasks`` must label the same sentences; one forward pass then serves all their heads."""
     batches = data.Batches(tasks[0] if len(tasks) == 1 else tasks, vocab, split, batch_size=batch_size,
                            bucket=False, **extra)
     fn = _logits_fn(model, heads, _spec_of(batches.signature()[0]))
-    runs = [{"predictions": [], "nll": 0.0, "count": 0.0} for _ in tasks]
+    runs = [{"predictions": [], "nll": 0.0, "count": 0.0,
+             "decoder": _decoder(model, head, task, bio_constraints)} for head, task in zip(heads, tasks)]
     for inputs, targets, weights in batches.epoch(shuffle=False):
         if tasks[0].kind == "seq2seq":
             source = {k: v for k, v in inputs.items() if k != "decoder_tokens"}
@@ -915,6 +949,12 @@ def _collect(task: data.TaskData, split: str, vocab: data.Vocabulary, run: dict[
         preds += [task.labels[int(i)] for i in best]
     elif task.kind == "tagging":
         sentences, start = task.split(split).tokens, len(preds)
+        decoder = run["decoder"]
+        if decoder is not None:
+            lengths = [min(len(sentences[start + k]), best.shape[1]) for k in range(len(best))]
+            emissions = logits if decoder["crf"] else tf.nn.log_softmax(logits, axis=-1)
+            best = crf.viterbi(emissions.numpy(), lengths,
+                               **{k: v for k, v in decoder.items() if k != "crf"})
         preds += [[task.labels[int(i)] for i in row[:len(sentences[start + k])]] for k, row in enumerate(best)]
     else:  # lm: next-word predictions and the likelihood of the real next words
         ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
@@ -944,12 +984,13 @@ def _scores(task: data.TaskData, split: str, run: dict[str, Any], target_vocab: 
 
 def evaluate(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
              split: str = "test", target_vocab: data.Vocabulary | None = None, *,
-             char_vocab: Any = None) -> pd.DataFrame:
+             char_vocab: Any = None, bio_constraints: bool = True) -> pd.DataFrame:
     """Scores of every task on ``split`` as a tidy frame: task, split, metric, value.
 
     classification: accuracy, precision/recall/f1 macro and micro; tagging: token accuracy (+ span
     precision/recall/f1 for BIO tag sets); lm: nll and perplexity; seq2seq: greedy decoding, bleu and
-    exact_match. Padding never counts.
+    exact_match. Padding never counts. Tagging decodes by Viterbi when the head is a CRF or the tag set is
+    BIO (``bio_constraints=False``: plain per-token argmax for softmax heads, which may write O I-X).
     """
     _check_tasks(model, tasks)
     if split not in data.SPLITS:
@@ -959,7 +1000,8 @@ def evaluate(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab:
     extra = _extra_inputs(target_vocab, char_vocab)
     runs: dict[str, dict[str, Any]] = {}
     for group in _joint_groups(tasks, split):  # tasks on the same sentences: one forward pass
-        runs.update(zip(group, _run_split(model, group, [tasks[n] for n in group], vocab, split, extra)))
+        runs.update(zip(group, _run_split(model, group, [tasks[n] for n in group], vocab, split, extra,
+                                          bio_constraints=bio_constraints)))
     rows = []
     for name, task in tasks.items():
         rows += [(name, split, metric, float(value))
