@@ -14,14 +14,13 @@ trained on 100 billion words, and Collobert et al. an LM trained on 852 million 
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from mtl_helpers import data, experiments, metrics, models, training
+from mtl_helpers import data, experiments, metrics
 
 from .common import Row, check
 
@@ -74,51 +73,25 @@ class Settings:
     lm_epochs: int = 1
     budget_s: float = 3600.0
     jobs: int = 2  # worker processes, one TensorFlow thread each: independent runs side by side
-    features: bool = True  # word vectors + character CNN per VECTOR_GROUPS / CHAR_GROUPS
+    features: bool = True  # word vectors + character CNN (+ CRF) per VECTOR_GROUPS / CHAR_GROUPS
+    crf: bool = True  # tagging groups: CRF output layers (with features)
 
 
 def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.DataFrame:
     """One (group, variant, seed) run scored on the test split, as experiments.COLUMNS rows.
 
-    "none" trains one single-task model per task; "hard" / "soft" one joint model; "lm_hard" a hard-shared
-    model with an extra lm head whose encoder first reads the tasks' train text as a language model
-    (lm_epochs), then trains on the tasks. Every model of a group gets the same inputs (vectors, chars).
+    experiments.run_experiment with this group's inputs: "none" trains one single-task model per task,
+    "hard" / "soft" one joint model, "lm_hard" a hard-shared model whose encoder first reads the tasks'
+    train text as a language model (lm_epochs). Every model of a group gets the same inputs and outputs.
     """
-    from mtl_helpers import embeddings
-
-    loaded = {t: data.load_task(t, seed=seed, max_sentences=s.max_sentences, full=True) for t in group}
-    vocab = data.Vocabulary.from_tasks(loaded)
-    chars = data.CharVocabulary.from_tasks(loaded) if s.features and group in CHAR_GROUPS else None
-    encoder = models.EncoderConfig(vocab_size=len(vocab), char_vocab_size=len(chars) if chars else 0)
-    vectors = (embeddings.word_vectors(vocab, encoder.embedding_dim)
-               if s.features and group in VECTOR_GROUPS else None)
-    specs = [models.TaskSpec.from_task(t, vocab) for t in loaded.values()]
-    if group in CHAR_GROUPS:  # tagging: the auxiliary POS head reads layer 1
-        specs[1] = dataclasses.replace(specs[1], read_layer=1)
-    config = training.TrainConfig(epochs=s.epochs, seed=seed, progress=False,
-                                  early_stopping_patience=2 if s.epochs > 2 else None, **TRAIN)
-    if variant == "none":
-        runs = [(models.build_single_task(spec, encoder, seed=seed), {spec.name: loaded[spec.name]})
-                for spec in specs]
-    else:
-        extra = [models.TaskSpec("lm", "lm", len(vocab))] if variant == "lm_hard" else []
-        sharing = "hard" if variant == "lm_hard" else variant
-        runs = [(models.build_model([*specs, *extra], encoder, sharing=sharing, seed=seed), loaded)]
-    rows = []
-    for model, tasks in runs:
-        if vectors is not None:
-            embeddings.set_word_vectors(model, *vectors)
-        start = time.perf_counter()
-        if variant == "lm_hard":
-            training.pretrain_language_model(model, loaded, vocab, training.TrainConfig(
-                epochs=s.lm_epochs, seed=seed, progress=False, learning_rate=TRAIN["learning_rate"]),
-                char_vocab=chars)
-        training.train(model, tasks, vocab, config, char_vocab=chars)
-        seconds = time.perf_counter() - start
-        scores = training.evaluate(model, tasks, vocab, "test", char_vocab=chars)
-        rows += [("full", r.task, variant, seed, 1.0, "test", r.metric, r.value, seconds)
-                 for r in scores.itertuples()]
-    return pd.DataFrame(rows, columns=list(experiments.COLUMNS))
+    tagging = group in CHAR_GROUPS
+    table = experiments.run_experiment(
+        list(group), ["hard" if variant == "lm_hard" else variant], seeds=[seed], epochs=s.epochs,
+        max_sentences=s.max_sentences, chars=s.features and tagging,
+        word_vectors=s.features and group in VECTOR_GROUPS, crf=s.features and tagging and s.crf,
+        read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
+        lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, **TRAIN)
+    return table.assign(sharing=variant)
 
 
 def _worker_start() -> None:

@@ -108,7 +108,9 @@ def _split_overrides(overrides: Mapping[str, Any]) -> tuple[dict, dict, dict]:
 def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "hard", "soft"),
                    seeds: int | Sequence[int] = 3, fractions: Mapping[str, float | Sequence[float]] | None = None,
                    epochs: int | None = None, *, split: str = "test", max_sentences: int | None = None,
-                   toy_size: int | None = None, progress: bool = False, **overrides: Any) -> pd.DataFrame:
+                   toy_size: int | None = None, progress: bool = False, chars: bool = False,
+                   word_vectors: bool = False, crf: bool = False, read_layers: Mapping[str, int] | None = None,
+                   lm_pretraining: int = 0, **overrides: Any) -> pd.DataFrame:
     """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
 
     tasks: task names (data.TASK_NAMES). sharings: any of "none" (single-task baselines: one
@@ -122,12 +124,17 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     overrides: EncoderConfig fields (embedding_dim=32, kind="transformer", ...), build_model options
     (shared_layers, coupling, coupling_weight, stitch_diagonal) and TrainConfig fields (learning_rate,
     batch_size, sampling, weighting, ...). progress: print one line (time) per trained model.
+    Inputs and outputs, the same for every model of a run: chars (a character CNN on every word; case
+    kept), word_vectors (word embeddings start from mtl_helpers.embeddings' PPMI-SVD vectors of unlabelled
+    English text), crf (a CRF output layer on every tagging task), read_layers ({task: encoder layer its
+    head reads}, e.g. {"pos": 1}), lm_pretraining (epochs of language-model pretraining of the shared
+    encoder on the tasks' train text before training; sharing "hard" only).
 
     Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, metric);
     ``fraction`` is the row's own task's train fraction, ``train_seconds`` the wall time of training the
     model that produced the row (for "none": that task's single-task model).
     """
-    from . import models, training
+    from . import embeddings, models, training
 
     if isinstance(tasks, str) or not tasks:
         raise ValueError(f"tasks must be a non-empty list of task names, got {tasks!r}; pass e.g. ['pos', 'chunk'].")
@@ -144,6 +151,14 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     if len(tasks) < 2 and any(s != "none" for s in sharings):
         raise ValueError(f"multi-task sharing {[s for s in sharings if s != 'none']} needs at least two tasks, "
                          f"got {tasks}; add a task or use sharings=['none'].")
+    if read_layers is not None and (unknown := sorted(set(read_layers) - set(tasks))):
+        raise ValueError(f"read_layers names {unknown}, which are not among the tasks {tasks}; "
+                         "give read layers only for tasks you train, e.g. {'pos': 1}.")
+    if isinstance(lm_pretraining, bool) or not isinstance(lm_pretraining, int) or lm_pretraining < 0:
+        raise ValueError(f"lm_pretraining must be a number of epochs >= 0, got {lm_pretraining!r}; pass e.g. 1.")
+    if lm_pretraining and list(sharings) != ["hard"]:
+        raise ValueError(f"lm_pretraining pretrains the shared encoder, so it needs sharings=['hard'] "
+                         f"(got {list(sharings)}); run the other sharings in a separate call.")
     seed_list = _check_seeds(seeds)
     settings = _check_fractions(fractions, tasks)
     if epochs is None:
@@ -164,8 +179,13 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
         loaded = {t: data.load_task(t, seed=seed, fraction=setting.get(t, 1.0), max_sentences=max_sentences,
                                     toy_size=toy_size) for t in tasks}
         vocab = data.Vocabulary.from_tasks(loaded)
-        encoder = models.EncoderConfig(vocab_size=len(vocab), **encoder_kw)
-        specs = {t: models.TaskSpec.from_task(task, vocab) for t, task in loaded.items()}
+        char_vocab = data.CharVocabulary.from_tasks(loaded) if chars else None
+        encoder = models.EncoderConfig(vocab_size=len(vocab), char_vocab_size=len(char_vocab) if chars else 0,
+                                       **encoder_kw)
+        vectors = embeddings.word_vectors(vocab, encoder.embedding_dim) if word_vectors else None
+        specs = {t: models.TaskSpec.from_task(task, vocab, read_layer=(read_layers or {}).get(t),
+                                              crf=crf and task.kind == "tagging") for t, task in loaded.items()}
+        lm_heads = [models.TaskSpec("lm", "lm", len(vocab))] if lm_pretraining else []
         train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)
         for sharing in sharings:
             groups = [[t] for t in tasks] if sharing == "none" else [tasks]
@@ -174,12 +194,18 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                 if sharing == "none":
                     model = models.build_single_task(specs[group[0]], encoder, seed=seed)
                 else:
-                    model = models.build_model([specs[t] for t in group], encoder, sharing=sharing,
+                    model = models.build_model([*(specs[t] for t in group), *lm_heads], encoder, sharing=sharing,
                                                seed=seed, **build_kw)
+                if vectors is not None:
+                    embeddings.set_word_vectors(model, *vectors)
                 started = time.perf_counter()
-                training.train(model, group_tasks, vocab, train_config)
+                if lm_pretraining:
+                    training.pretrain_language_model(model, group_tasks, vocab, training.TrainConfig(
+                        epochs=lm_pretraining, seed=seed, progress=False,
+                        learning_rate=train_config.learning_rate), char_vocab=char_vocab)
+                training.train(model, group_tasks, vocab, train_config, char_vocab=char_vocab)
                 seconds = time.perf_counter() - started
-                scores = training.evaluate(model, group_tasks, vocab, split)
+                scores = training.evaluate(model, group_tasks, vocab, split, char_vocab=char_vocab)
                 label = _setting_label(setting)
                 rows += [(label, r.task, sharing, seed, setting.get(r.task, 1.0), split, r.metric, r.value, seconds)
                          for r in scores.itertuples()]

@@ -111,6 +111,9 @@ def test_delta_mtl_needs_the_baseline():
     ({"tasks": TASKS, "fractions": {"toy_topic": 0.0}}, r"outside \(0, 1\]"),
     ({"tasks": ["toy_topic"], "sharings": ["hard"]}, "at least two tasks"),
     ({"tasks": TASKS, "learning_rte": 1e-3}, "unknown option 'learning_rte'"),
+    ({"tasks": TASKS, "read_layers": {"toy_ner": 1}}, "read_layers names"),
+    ({"tasks": TASKS, "lm_pretraining": -1}, "epochs >= 0"),
+    ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["none", "hard"]}, "needs sharings=\\['hard'\\]"),
 ])
 def test_bad_input_is_a_clear_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -144,3 +147,23 @@ def test_benchmarks_cli_help_works():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "--quick" in result.stdout and "--budget" in result.stdout
+
+
+def test_features_crf_read_layers_and_lm_pretraining_reach_the_models(monkeypatch):
+    """chars / crf / read_layers / lm_pretraining: one tiny hard-shared run, with the built model inspected."""
+    from mtl_helpers import models, training
+
+    built, pretrained = [], []
+    build = models.build_model
+    monkeypatch.setattr(models, "build_model", lambda *a, **k: built.append(build(*a, **k)) or built[-1])
+    pretrain = training.pretrain_language_model
+    monkeypatch.setattr(training, "pretrain_language_model",
+                        lambda *a, **k: pretrained.append(k.get("char_vocab")) or pretrain(*a, **k))
+    table = experiments.run_experiment(["toy_ner", "toy_topic"], ["hard"], seeds=1, epochs=1, toy_size=80, chars=True,
+                                       crf=True, read_layers={"toy_ner": 1}, lm_pretraining=1,
+                                       embedding_dim=8, hidden_units=8, num_layers=2, steps_per_epoch=3)
+    model = built[0]
+    assert model.encoder_config.char_vocab_size > 0 and pretrained and pretrained[0] is not None
+    assert model.specs["toy_ner"].crf and model.specs["toy_ner"].read_layer == 1
+    assert not model.specs["toy_topic"].crf and "lm" in model.specs
+    assert set(table.task) == {"toy_ner", "toy_topic"} and set(table.sharing) == {"hard"}
