@@ -1010,9 +1010,11 @@ def evaluate(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab:
 
 
 def predict(model: "MultiTaskModel", task: data.TaskData | str, sentences: Sequence[Sequence[str] | str],
-            vocab: data.Vocabulary, *, target_vocab: data.Vocabulary | None = None, char_vocab: Any = None) -> list:
+            vocab: data.Vocabulary, *, target_vocab: data.Vocabulary | None = None, char_vocab: Any = None,
+            bio_constraints: bool = True) -> list:
     """Predictions for new sentences as strings: a label per sentence (classification), a tag per token
-    (tagging), the predicted next word at each position (lm) or the greedy translation (seq2seq).
+    (tagging; decoded as in :func:`evaluate`), the predicted next word at each position (lm) or the greedy
+    translation (seq2seq).
 
     ``task``: the TaskData (for its label inventory) or a task name (then loaded with data.load_task).
     Sentences may be token lists or strings (split on whitespace).
@@ -1028,5 +1030,5 @@ def predict(model: "MultiTaskModel", task: data.TaskData | str, sentences: Seque
              "tagging": [[task.labels[0] if task.labels else ""] * len(s) for s in tokens],
              "lm": [], "seq2seq": [[] for _ in tokens]}[task.kind]
     probe = dataclasses.replace(task, test=data.Split(tokens=tokens, labels=dummy))
-    return _run_split(model, (task.name,), [probe], vocab, "test",
-                      _extra_inputs(target_vocab, char_vocab))[0]["predictions"]
+    return _run_split(model, (task.name,), [probe], vocab, "test", _extra_inputs(target_vocab, char_vocab),
+                      bio_constraints=bio_constraints)[0]["predictions"]

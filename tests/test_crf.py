@@ -138,9 +138,9 @@ def test_bio_constraints_make_every_predicted_span_well_formed(toy_ner):
     model = _model(tasks, vocab, False, seed=1)  # untrained: its argmax tags are close to random
     task = tasks["toy_ner"]
     probe = {"toy_ner": task}
-    free = training._run_split(model, ("toy_ner",), [task], vocab, "test", {}, bio_constraints=False)[0]
-    fixed = training._run_split(model, ("toy_ner",), [task], vocab, "test", {}, bio_constraints=True)[0]
-    assert not all(_valid_bio(tags) for tags in free["predictions"])
-    assert all(_valid_bio(tags) for tags in fixed["predictions"])
+    free = training.predict(model, task, task.test.tokens, vocab, bio_constraints=False)
+    fixed = training.predict(model, task, task.test.tokens, vocab)
+    assert not all(_valid_bio(tags) for tags in free)
+    assert all(_valid_bio(tags) for tags in fixed)
     scores = training.evaluate(model, probe, vocab, "test", bio_constraints=False)
     assert set(scores.metric) >= {"accuracy", "f1"}
