@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,9 @@ class Settings:
     """Sizes of the quality runs (the full run states them in RESULTS.md)."""
 
     seeds: int = 3
-    epochs: int = 6
+    epochs: int = 12
+    patience: int = 3  # early stopping: epochs without a better dev score; the best dev epoch is kept
+    dropout: float = 0.5  # on the embeddings and between layers (EncoderConfig.dropout)
     max_sentences: int | None = None
     groups: tuple[tuple[str, str], ...] = GROUPS
     variants: tuple[str, ...] = VARIANTS
@@ -75,6 +78,18 @@ class Settings:
     jobs: int = 2  # worker processes, one TensorFlow thread each: independent runs side by side
     features: bool = True  # word vectors + character CNN (+ CRF) per VECTOR_GROUPS / CHAR_GROUPS
     crf: bool = True  # tagging groups: CRF output layers (with features)
+
+    def setup(self, group: tuple[str, str]) -> str:
+        """What a run of ``group`` trains with, in words (stored beside every run in quality_runs.csv)."""
+        tagging = group in CHAR_GROUPS
+        inputs = ["PPMI-SVD word vectors" if self.features and group in VECTOR_GROUPS else "random embeddings"]
+        if self.features and tagging:
+            inputs.append("char CNN")
+        outputs = ("CRF" if self.features and self.crf else "softmax, BIO-constrained Viterbi") if tagging \
+            else "softmax"
+        size = f"max {self.max_sentences} sentences/split" if self.max_sentences else "full corpora"
+        return (f"{self.epochs} epoch{'s' if self.epochs != 1 else ''} (patience {self.patience}), dropout {self.dropout:g}, "
+                f"{' + '.join(inputs)}, {outputs}, {size}")
 
 
 def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.DataFrame:
@@ -90,8 +105,9 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
         max_sentences=s.max_sentences, chars=s.features and tagging,
         word_vectors=s.features and group in VECTOR_GROUPS, crf=s.features and tagging and s.crf,
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
-        lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, **TRAIN)
-    return table.assign(sharing=variant)
+        lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
+        early_stopping_patience=s.patience if s.epochs > s.patience else None, **TRAIN)
+    return table.assign(sharing=variant, setup=s.setup(group))
 
 
 def _worker_start() -> None:
@@ -158,32 +174,42 @@ def _main(task: str) -> str:
     return metrics.main_metric(loaded.kind, loaded.labels)[0]
 
 
-def quality_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Markdown-ready table: task, metric, one 'mean ± std (n)' column per variant, published results."""
+def _earlier(cell: pd.DataFrame, current_run: str | None) -> bool:
+    """True when a cell's runs come from an earlier benchmark run than ``current_run``."""
+    return current_run is not None and "run" in cell and len(cell) > 0 and (cell.run != current_run).any()
+
+
+def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.DataFrame:
+    """Markdown-ready table: task, metric, one 'mean ± std (n)' column per variant (a † marks cells kept from
+    an earlier run than ``current_run``), published results."""
     rows = []
     for group in GROUPS:
         for task in group:
             metric = _main(task)
             cells = {}
             for variant in VARIANTS:
-                values = 100 * table[(table.task == task) & (table.sharing == variant)
-                                     & (table.metric == metric)].value.to_numpy(float)
+                cell = table[(table.task == task) & (table.sharing == variant) & (table.metric == metric)]
+                values = 100 * cell.value.to_numpy(float)
+                mark = " †" if _earlier(cell, current_run) else ""
                 cells[VARIANT_NAMES[variant]] = (f"{values.mean():.2f} ± {values.std(ddof=1):.2f} (n={len(values)})"
                                                  if len(values) > 1 else f"{values[0]:.2f} (n=1)" if len(values)
-                                                 else "not run")
+                                                 else "not run") + mark
             rows.append({"task": task, "metric": metric, **cells, "published": PUBLISHED[task]})
     return pd.DataFrame(rows)
 
 
 def _gains(table: pd.DataFrame) -> list[tuple[str, str, float, float, float, int]]:
-    """Paired (same seed) gain of each multi-task variant over single-task: task, variant, mean, low, high, n."""
+    """Paired (same seed, same setup) gain of each multi-task variant over single-task: task, variant, mean,
+    low, high, n."""
     out = []
+    if "setup" not in table:
+        table = table.assign(setup="")
     for task in sorted(set(table.task)):
         metric = _main(task)
         scores = table[(table.task == task) & (table.metric == metric)]
-        single = scores[scores.sharing == "none"].set_index("seed").value
+        single = scores[scores.sharing == "none"].set_index(["seed", "setup"]).value
         for variant in VARIANTS[1:]:
-            other = scores[scores.sharing == variant].set_index("seed").value
+            other = scores[scores.sharing == variant].set_index(["seed", "setup"]).value
             common = sorted(set(single.index) & set(other.index))
             if not common:
                 continue
@@ -194,8 +220,9 @@ def _gains(table: pd.DataFrame) -> list[tuple[str, str, float, float, float, int
 
 
 def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
-                 groups: tuple[tuple[str, str], ...] = GROUPS) -> list[Row]:
-    """PASS/FAIL rows: best mean score per target task, and 'some multi-task gain has a CI above 0'."""
+                 groups: tuple[tuple[str, str], ...] = GROUPS, current_run: str | None = None) -> list[Row]:
+    """PASS/FAIL rows: best mean score per target task, and 'some multi-task gain has a CI above 0'.
+    A best cell kept from an earlier run (its ``run`` is not ``current_run``) says so in its note."""
     rows = []
     selected = {t for g in groups for t in g}
     for task, goal in TARGETS.items():
@@ -208,9 +235,10 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
             continue
         means = scores.groupby("sharing").value.agg(["mean", "count"])
         best = means["mean"].idxmax()
+        cell = scores[scores.sharing == best]
+        where = f"[earlier run {cell.run.iloc[0]}]" if _earlier(cell, current_run) else budget_note
         rows.append(check("quality", f"7. {task} {metric} (best setting, %)", 100 * means.loc[best, "mean"],
-                          at_least=goal, note=f"{VARIANT_NAMES[best]}, n={int(means.loc[best, 'count'])} "
-                                              f"{budget_note}"))
+                          at_least=goal, note=f"{VARIANT_NAMES[best]}, n={int(means.loc[best, 'count'])} {where}"))
     gains = _gains(table)
     positive = [g for g in gains if g[5] > 1 and np.isfinite(g[3]) and g[3] > 0]
     best = max(gains, key=lambda g: g[3] if np.isfinite(g[3]) else -np.inf, default=None)
@@ -232,3 +260,24 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
 def gains_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The paired gains as a table for RESULTS.md."""
     return pd.DataFrame(_gains(table), columns=["task", "variant", "gain (points)", "ci_low", "ci_high", "n"])
+
+
+def earlier_runs(path: Path, s: Settings) -> pd.DataFrame:
+    """The runs of an earlier quality_runs.csv that this run does not repeat (other groups, other variants),
+    so that re-running one group keeps the rest of the table; each keeps its own ``setup`` and ``run``."""
+    if not path.exists():
+        return pd.DataFrame()
+    frame = pd.read_csv(path)
+    group_of = {task: group for group in GROUPS for task in group}
+    repeated = [group_of.get(t) in s.groups and v in s.variants for t, v in zip(frame.task, frame.sharing)]
+    return frame[[not r for r in repeated]].reset_index(drop=True)
+
+
+def setups_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Which setup and run each (group, variant) cell of the table comes from, for RESULTS.md."""
+    group_of = {task: "+".join(group) for group in GROUPS for task in group}
+    frame = table.assign(group=[group_of[t] for t in table.task])
+    rows = [{"group": g, "setup": setup, "run": run, "variants": ", ".join(v for v in VARIANTS if v in set(cell.sharing)),
+             "seeds": cell.seed.nunique()}
+            for (g, setup, run), cell in frame.groupby(["group", "setup", "run"], sort=False)]
+    return pd.DataFrame(rows)

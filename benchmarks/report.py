@@ -103,25 +103,33 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
     if quality_table is not None:
         size = (f"at most {settings.max_sentences} sentences per split" if settings.max_sentences
                 else "full corpora")
+        this_run = f"{started:%Y-%m-%d %H:%M}"
+        earlier_cells = "run" in quality_table and (quality_table.run != this_run).any()
         parts += [
             "## Quality (benchmark 7)",
             "",
-            f"Budget: {settings.budget_s:.0f} s of wall time for this table on the machine above "
-            f"(`--budget`); {settings.seeds} seed(s) planned, {settings.epochs} epochs per run (best dev epoch "
-            f"kept, patience 2), {size}, default encoder (2-layer BiLSTM, 64 units, embeddings 64; inputs as "
-            "below), Adam at 5e-3, "
-            "sampling \"all\" (joint batches for chunk + pos). Runs "
-            "are ordered single-task and hard sharing first (all seeds), then soft sharing, then LM "
-            "pretraining, seeds outermost within each, and shared out to "
-            f"{settings.jobs} worker process(es) with one TensorFlow thread each; runs that did not "
-            "start within the budget are listed in the results table. Scores in %, test split, mean ± std "
-            "over seeds (n = seeds run).",
+            f"Budget: {settings.budget_s:.0f} s of wall time for this run's part of the table on the machine "
+            f"above (`--budget`); {settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run "
+            f"(early stopping after {settings.patience} epochs without a better dev score; the best dev epoch "
+            f"is kept), {size}, default encoder (2-layer BiLSTM, 64 units, embeddings 64) with dropout "
+            f"{settings.dropout:g}, Adam at 5e-3, sampling \"all\" (joint batches for tasks on the same "
+            "sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft sharing, then "
+            f"LM pretraining, seeds outermost within each, and shared out to {settings.jobs} worker process(es) "
+            "with one TensorFlow thread each; runs that did not start within the budget are listed in the "
+            "results table. Scores in %, test split, mean ± std over seeds (n = seeds run).",
             "",
             quality.__doc__.split("\n\n", 1)[1].strip(),
             "",
-            _md(quality.quality_table(quality_table)) if len(quality_table) else "No quality run finished.",
+            _md(quality.quality_table(quality_table, this_run)) if len(quality_table) else "No quality run finished.",
             "",
-            "Paired gain of each multi-task variant over single-task (same seed), in points, with a 95% "
+            *(["† kept from an earlier run (this run re-ran other groups or variants, see `--quality-groups` / "
+               "`--quality-variants`); its setup is in the next table.", ""] if earlier_cells else []),
+            "Where each cell comes from: the setup of its runs (`quality_runs.csv` stores it beside every run) "
+            "and the benchmark run that trained them:",
+            "",
+            _md(quality.setups_frame(quality_table)) if len(quality_table) and "setup" in quality_table else "n/a",
+            "",
+            "Paired gain of each multi-task variant over single-task (same seed and setup), in points, with a 95% "
             "Student-t interval (needs n ≥ 2):",
             "",
             _md(quality.gains_frame(quality_table).round(3)) if len(quality_table) else "n/a",

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="conll2000 sentences per split for benchmarks 1-3 (default 2000; 0 = all)")
     parser.add_argument("--quality-max-sentences", type=int, default=None,
                         help="cap every split of the quality runs (default: full corpora)")
-    parser.add_argument("--quality-epochs", type=int, default=6, help="epochs per quality run (default 6)")
+    parser.add_argument("--quality-epochs", type=int, default=12,
+                        help="most epochs per quality run; early stopping after 3 without a better dev score "
+                             "(default 12)")
     parser.add_argument("--quality-jobs", type=int, default=2,
                         help="worker processes for the quality runs, one TensorFlow thread each (default 2)")
     parser.add_argument("--quality-groups", default=None,
@@ -97,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.pop("MTL_FAST", None)  # benchmarks set their own sizes; notebooks get MTL_FAST per run
 
+    import pandas as pd
+
     from . import common, notebooks, playground, quality, speed
     from .report import write_report
 
     info = common.machine()
     started = datetime.datetime.now().astimezone()
+    this_run = f"{started:%Y-%m-%d %H:%M}"
     quick = args.quick
     groups = (tuple(tuple(g.split("+")) for g in args.quality_groups.split(",")) if args.quality_groups
               else quality.GROUPS[:2] if quick else quality.GROUPS)
@@ -135,10 +140,14 @@ def main(argv: list[str] | None = None) -> int:
             def run_quality():
                 nonlocal quality_table
                 table, skipped = quality.run_quality(settings, log=lambda m: print(m, flush=True))
+                table = table.assign(run=this_run)
+                if out_dir is not None and not quick:  # keep the cells this run did not repeat
+                    kept = quality.earlier_runs(out_dir / "quality_runs.csv", settings)
+                    table = pd.concat([table, kept], ignore_index=True) if len(kept) else table
                 quality_table = table
                 note = f"(budget {settings.budget_s:.0f} s, {settings.epochs} epochs, " \
                        f"{'max ' + str(settings.max_sentences) + ' sentences/split' if settings.max_sentences else 'full corpora'})"
-                return quality.quality_rows(table, skipped, note, settings.groups)
+                return quality.quality_rows(table, skipped, note, settings.groups, current_run=this_run)
             new = _safe(name, run_quality)
         else:
             new = _safe(name, plan[name])

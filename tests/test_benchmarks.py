@@ -58,3 +58,23 @@ def test_an_only_run_keeps_the_other_benchmarks_rows(tmp_path):
     assert kept[1].note == "largest kernel [earlier run]"
     assert [r.name for r in run._earlier_rows(tmp_path, ["quality", "notebooks"])] == ["1. throughput"]
     assert run._earlier_rows(tmp_path / "nowhere", ["quality"]) == []
+
+
+def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_setup(tmp_path):
+    old = _table([1.0, 1.2, 0.9]).assign(setup="old setup", run="2026-01-01 00:00")
+    ner = old.assign(task="ner_es")
+    pd.concat([old, ner]).to_csv(tmp_path / "quality_runs.csv", index=False)
+    settings = quality.Settings(groups=(("chunk", "pos"),), variants=("none",))
+    kept = quality.earlier_runs(tmp_path / "quality_runs.csv", settings)
+    # chunk "none" is re-run, so only chunk "hard" and all of ner_es are kept
+    assert set(zip(kept.task, kept.sharing)) == {("chunk", "hard"), ("ner_es", "none"), ("ner_es", "hard")}
+    new = _table([0.0, 0.0, 0.0], base=0.95).query("sharing == 'none'").assign(setup="new setup", run="now")
+    merged = pd.concat([new, kept], ignore_index=True)
+    gains = quality.gains_frame(merged)
+    assert list(gains.task) == ["ner_es"]  # chunk: single-task and hard now have different setups
+    table = quality.quality_table(merged, current_run="now").set_index("task")
+    assert table.loc["chunk", "hard sharing"].endswith("†") and not table.loc["chunk", "single-task"].endswith("†")
+    chunk_row = _row(quality.quality_rows(merged, [], "(now)", current_run="now"), "7. chunk")
+    assert chunk_row.note.endswith("(now)")  # best mean: the new single-task runs (95)
+    assert "earlier run" in _row(quality.quality_rows(merged, [], "(now)", current_run="now"), "7. ner_es").note
+    assert set(quality.setups_frame(merged).setup) == {"old setup", "new setup"}
