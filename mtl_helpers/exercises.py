@@ -316,6 +316,25 @@ def check_delta_mtl_with_directions(answer: Any, mtl: dict[str, float], single: 
                        "(−1)^l (M_mtl − M_single) / M_single · 100 over the metrics.")
 
 
+def check_best_tag_sequence(answer: Any, emissions: Any, transitions: Any, labels: list[str], *,
+                            quiet: bool = False) -> bool:
+    """Exercise 6.4: the tag sequence with the highest score Σ_t E[t, y_t] + Σ_t T[y_{t-1}, y_t]."""
+    import numpy as np
+
+    from mtl_helpers import crf
+
+    emissions, transitions = np.asarray(emissions, float), np.asarray(transitions, float)
+    if emissions.ndim != 2 or emissions.shape[1] != len(labels) or transitions.shape != (len(labels),) * 2:
+        raise ValueError(f"emissions must be words × {len(labels)} tags and transitions {len(labels)} × "
+                         f"{len(labels)}, got {emissions.shape} and {transitions.shape}.")
+    best = [labels[i] for i in crf.viterbi(emissions[None], [len(emissions)], transitions)[0]]
+    ok = isinstance(answer, (list, tuple)) and [str(a) for a in answer] == best
+    return report(ok, exercise="6.4", quiet=quiet,
+                  hint="score whole sequences, not single words: the per-word best tags can be a poor sequence "
+                       "once the transition scores are added. Try all len(labels) ** len(words) sequences "
+                       "(itertools.product) and keep the highest total.")
+
+
 def check_perplexity(answer: Any, total_nll: float, tokens: float, *, quiet: bool = False) -> bool:
     """Exercise 7.1: perplexity from a summed negative log-likelihood (nats) and a token count."""
     if tokens <= 0:

@@ -337,6 +337,29 @@ def confusion_heatmap(matrix, normalize: bool = True, title: str = "Confusion ma
     return figure
 
 
+def transition_heatmap(transitions, title: str = "CRF transition scores (row: from, column: to)") -> "Figure":
+    """Heatmap of a tag × tag table of transition scores (a CRF head's T), red negative, blue positive."""
+    import numpy as np
+
+    values = np.asarray(transitions, dtype=float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"transitions must be a square tag × tag table, got shape {values.shape}; "
+                         "pass e.g. pd.DataFrame(head.transitions.numpy(), index=labels, columns=labels).")
+    names = [str(n) for n in getattr(transitions, "columns", range(len(values)))]
+    size = 0.35 * len(names) + 2.5
+    figure, axis = _figure(size + 1, size)
+    limit = float(np.abs(values).max()) or 1.0
+    image = axis.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit)
+    axis.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
+    axis.set_yticks(range(len(names)), names, fontsize=7)
+    axis.set_xlabel("to (next tag)")
+    axis.set_ylabel("from (tag)")
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
 def score_curves(summary, x: str, hue: str, xlabel: str | None = None, ylabel: str = "score",
                  log_x: bool = False) -> "Figure":
     """Mean score against ``x``, one line per ``hue``, with the confidence band (ci_low..ci_high) where known.

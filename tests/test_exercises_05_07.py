@@ -75,3 +75,14 @@ def test_trainable_when_frozen_counts_everything_but_the_shared_encoder():
     trained = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
     assert exercises.check_trainable_when_frozen(trained, model, quiet=True)
     assert not exercises.check_trainable_when_frozen(model.count_params(), model, quiet=True)
+
+
+def test_best_tag_sequence_needs_the_transitions():
+    tags = ["O", "B-NP", "I-NP"]
+    emissions = np.array([[2.0, 1.0, 0.5], [0.2, 0.5, 1.5], [1.2, 0.3, 1.0]])
+    transitions = np.array([[0.0, 0.0, -3.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.5]])
+    assert exercises.check_best_tag_sequence(["B-NP", "I-NP", "I-NP"], emissions, transitions, tags, quiet=True)
+    assert not exercises.check_best_tag_sequence(["O", "I-NP", "O"], emissions, transitions, tags, quiet=True)
+    assert not exercises.check_best_tag_sequence(None, emissions, transitions, tags, quiet=True)
+    with pytest.raises(ValueError, match="emissions"):
+        exercises.check_best_tag_sequence(["O"], np.zeros((2, 2)), transitions, tags)

@@ -77,3 +77,14 @@ def test_score_curves_and_interval_plot_accept_missing_intervals():
     assert isinstance(plots.interval_plot(summary.head(2), label="fraction"), Figure)
     with pytest.raises(ValueError):
         plots.score_curves(summary.drop(columns="mean"), x="fraction", hue="setup")
+
+
+def test_transition_heatmap_is_symmetric_around_zero_and_needs_a_square_table():
+    labels = ["O", "B-NP", "I-NP"]
+    table = pd.DataFrame([[0.5, 0.2, -2.0], [0.1, 0.0, 1.0], [0.3, 0.1, 0.8]], index=labels, columns=labels)
+    figure = plots.transition_heatmap(table)
+    image = figure.axes[0].images[0]
+    assert image.get_clim() == (-2.0, 2.0)
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == labels
+    with pytest.raises(ValueError, match="square"):
+        plots.transition_heatmap(np.zeros((2, 3)))
