@@ -77,7 +77,7 @@ class Settings:
     budget_s: float = 3600.0
     jobs: int = 2  # worker processes, one TensorFlow thread each: independent runs side by side
     features: bool = True  # word vectors + character CNN (+ CRF) per VECTOR_GROUPS / CHAR_GROUPS
-    crf: bool = True  # tagging groups: CRF output layers (with features)
+    crf: bool = True  # tagging groups: a CRF output layer on the span task (with features)
 
     def setup(self, group: tuple[str, str]) -> str:
         """What a run of ``group`` trains with, in words (stored beside every run in quality_runs.csv)."""
@@ -85,8 +85,8 @@ class Settings:
         inputs = ["PPMI-SVD word vectors" if self.features and group in VECTOR_GROUPS else "random embeddings"]
         if self.features and tagging:
             inputs.append("char CNN")
-        outputs = ("CRF" if self.features and self.crf else "softmax, BIO-constrained Viterbi") if tagging \
-            else "softmax"
+        outputs = (f"{'CRF' if self.features and self.crf else 'softmax'} on {group[0]} (BIO-constrained "
+                   f"Viterbi), softmax on {group[1]}") if tagging else "softmax"
         size = f"max {self.max_sentences} sentences/split" if self.max_sentences else "full corpora"
         return (f"{self.epochs} epoch{'s' if self.epochs != 1 else ''} (patience {self.patience}), dropout {self.dropout:g}, "
                 f"{' + '.join(inputs)}, {outputs}, {size}")
@@ -103,7 +103,7 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
     table = experiments.run_experiment(
         list(group), ["hard" if variant == "lm_hard" else variant], seeds=[seed], epochs=s.epochs,
         max_sentences=s.max_sentences, chars=s.features and tagging,
-        word_vectors=s.features and group in VECTOR_GROUPS, crf=s.features and tagging and s.crf,
+        word_vectors=s.features and group in VECTOR_GROUPS, crf=[group[0]] if s.features and tagging and s.crf else False,  # on the span task (chunk, NER)
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
         lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
         early_stopping_patience=s.patience if s.epochs > s.patience else None, **TRAIN)

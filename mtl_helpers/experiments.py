@@ -109,7 +109,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                    seeds: int | Sequence[int] = 3, fractions: Mapping[str, float | Sequence[float]] | None = None,
                    epochs: int | None = None, *, split: str = "test", max_sentences: int | None = None,
                    toy_size: int | None = None, progress: bool = False, chars: bool = False,
-                   word_vectors: bool = False, crf: bool = False, read_layers: Mapping[str, int] | None = None,
+                   word_vectors: bool = False, crf: bool | Sequence[str] = False, read_layers: Mapping[str, int] | None = None,
                    lm_pretraining: int = 0, **overrides: Any) -> pd.DataFrame:
     """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
 
@@ -126,7 +126,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     batch_size, sampling, weighting, ...). progress: print one line (time) per trained model.
     Inputs and outputs, the same for every model of a run: chars (a character CNN on every word; case
     kept), word_vectors (word embeddings start from mtl_helpers.embeddings' PPMI-SVD vectors of unlabelled
-    English text), crf (a CRF output layer on every tagging task), read_layers ({task: encoder layer its
+    English text), crf (a CRF output layer: True = on every tagging task, or a list of task names), read_layers ({task: encoder layer its
     head reads}, e.g. {"pos": 1}), lm_pretraining (epochs of language-model pretraining of the shared
     encoder on the tasks' train text before training; sharing "hard" only).
 
@@ -154,6 +154,10 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     if read_layers is not None and (unknown := sorted(set(read_layers) - set(tasks))):
         raise ValueError(f"read_layers names {unknown}, which are not among the tasks {tasks}; "
                          "give read layers only for tasks you train, e.g. {'pos': 1}.")
+    crf_tasks = set(tasks if crf is True else [] if crf is False else crf)
+    if crf_tasks - set(tasks):
+        raise ValueError(f"crf names {sorted(crf_tasks - set(tasks))}, which are not among the tasks {tasks}; "
+                         "pass crf=True (every tagging task) or a list of tagging tasks you train.")
     if isinstance(lm_pretraining, bool) or not isinstance(lm_pretraining, int) or lm_pretraining < 0:
         raise ValueError(f"lm_pretraining must be a number of epochs >= 0, got {lm_pretraining!r}; pass e.g. 1.")
     if lm_pretraining and list(sharings) != ["hard"]:
@@ -184,7 +188,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                                        **encoder_kw)
         vectors = embeddings.word_vectors(vocab, encoder.embedding_dim) if word_vectors else None
         specs = {t: models.TaskSpec.from_task(task, vocab, read_layer=(read_layers or {}).get(t),
-                                              crf=crf and task.kind == "tagging") for t, task in loaded.items()}
+                                              crf=t in crf_tasks and task.kind == "tagging") for t, task in loaded.items()}
         lm_heads = [models.TaskSpec("lm", "lm", len(vocab))] if lm_pretraining else []
         train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)
         for sharing in sharings:

@@ -113,6 +113,7 @@ def test_delta_mtl_needs_the_baseline():
     ({"tasks": TASKS, "learning_rte": 1e-3}, "unknown option 'learning_rte'"),
     ({"tasks": TASKS, "read_layers": {"toy_ner": 1}}, "read_layers names"),
     ({"tasks": TASKS, "lm_pretraining": -1}, "epochs >= 0"),
+    ({"tasks": TASKS, "crf": ["toy_ner"]}, "crf names"),
     ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["none", "hard"]}, "needs sharings=\\['hard'\\]"),
 ])
 def test_bad_input_is_a_clear_value_error(kwargs, message):
@@ -160,7 +161,7 @@ def test_features_crf_read_layers_and_lm_pretraining_reach_the_models(monkeypatc
     monkeypatch.setattr(training, "pretrain_language_model",
                         lambda *a, **k: pretrained.append(k.get("char_vocab")) or pretrain(*a, **k))
     table = experiments.run_experiment(["toy_ner", "toy_topic"], ["hard"], seeds=1, epochs=1, toy_size=80, chars=True,
-                                       crf=True, read_layers={"toy_ner": 1}, lm_pretraining=1,
+                                       crf=["toy_ner"], read_layers={"toy_ner": 1}, lm_pretraining=1,
                                        embedding_dim=8, hidden_units=8, num_layers=2, steps_per_epoch=3)
     model = built[0]
     assert model.encoder_config.char_vocab_size > 0 and pretrained and pretrained[0] is not None
