@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="worker processes for the quality runs, one TensorFlow thread each (default 2)")
     parser.add_argument("--quality-groups", default=None,
                         help="task pairs for the quality table, e.g. sentiment+subjectivity,chunk+pos "
-                             "(default: all four groups)")
+                             "(default: all four groups); the cells not re-run are kept from the previous "
+                             "quality_runs.csv, marked †")
     parser.add_argument("--quality-variants", default=None,
                         help="comma-separated subset of none,hard,soft,lm_hard (default: all)")
     parser.add_argument("--quality-seeds", type=int, default=3, help="seeds for the quality table (default 3)")
