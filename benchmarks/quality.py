@@ -88,8 +88,8 @@ class Settings:
         outputs = (f"{'CRF' if self.features and self.crf else 'softmax'} on {group[0]} (BIO-constrained "
                    f"Viterbi), softmax on {group[1]}") if tagging else "softmax"
         size = f"max {self.max_sentences} sentences/split" if self.max_sentences else "full corpora"
-        return (f"{self.epochs} epoch{'s' if self.epochs != 1 else ''} (patience {self.patience}), dropout {self.dropout:g}, "
-                f"{' + '.join(inputs)}, {outputs}, {size}")
+        epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+        return f"{epochs} (patience {self.patience}), dropout {self.dropout:g}, {' + '.join(inputs)}, {outputs}, {size}"
 
 
 def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.DataFrame:
@@ -100,10 +100,11 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
     train text as a language model (lm_epochs). Every model of a group gets the same inputs and outputs.
     """
     tagging = group in CHAR_GROUPS
+    span_crf = [group[0]] if s.features and tagging and s.crf else False  # CRF on the span task (chunk, NER)
     table = experiments.run_experiment(
         list(group), ["hard" if variant == "lm_hard" else variant], seeds=[seed], epochs=s.epochs,
         max_sentences=s.max_sentences, chars=s.features and tagging,
-        word_vectors=s.features and group in VECTOR_GROUPS, crf=[group[0]] if s.features and tagging and s.crf else False,  # on the span task (chunk, NER)
+        word_vectors=s.features and group in VECTOR_GROUPS, crf=span_crf,
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
         lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
         early_stopping_patience=s.patience if s.epochs > s.patience else None, **TRAIN)
@@ -277,7 +278,7 @@ def setups_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Which setup and run each (group, variant) cell of the table comes from, for RESULTS.md."""
     group_of = {task: "+".join(group) for group in GROUPS for task in group}
     frame = table.assign(group=[group_of[t] for t in table.task])
-    rows = [{"group": g, "setup": setup, "run": run, "variants": ", ".join(v for v in VARIANTS if v in set(cell.sharing)),
-             "seeds": cell.seed.nunique()}
+    rows = [{"group": g, "setup": setup, "run": run,
+             "variants": ", ".join(v for v in VARIANTS if v in set(cell.sharing)), "seeds": cell.seed.nunique()}
             for (g, setup, run), cell in frame.groupby(["group", "setup", "run"], sort=False)]
     return pd.DataFrame(rows)

@@ -109,8 +109,9 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                    seeds: int | Sequence[int] = 3, fractions: Mapping[str, float | Sequence[float]] | None = None,
                    epochs: int | None = None, *, split: str = "test", max_sentences: int | None = None,
                    toy_size: int | None = None, progress: bool = False, chars: bool = False,
-                   word_vectors: bool = False, crf: bool | Sequence[str] = False, read_layers: Mapping[str, int] | None = None,
-                   lm_pretraining: int = 0, **overrides: Any) -> pd.DataFrame:
+                   word_vectors: bool = False, crf: bool | Sequence[str] = False,
+                   read_layers: Mapping[str, int] | None = None, lm_pretraining: int = 0,
+                   **overrides: Any) -> pd.DataFrame:
     """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
 
     tasks: task names (data.TASK_NAMES). sharings: any of "none" (single-task baselines: one
@@ -126,9 +127,9 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     batch_size, sampling, weighting, ...). progress: print one line (time) per trained model.
     Inputs and outputs, the same for every model of a run: chars (a character CNN on every word; case
     kept), word_vectors (word embeddings start from mtl_helpers.embeddings' PPMI-SVD vectors of unlabelled
-    English text), crf (a CRF output layer: True = on every tagging task, or a list of task names), read_layers ({task: encoder layer its
-    head reads}, e.g. {"pos": 1}), lm_pretraining (epochs of language-model pretraining of the shared
-    encoder on the tasks' train text before training; sharing "hard" only).
+    English text), crf (a CRF output layer: True = on every tagging task, or a list of task names),
+    read_layers ({task: encoder layer its head reads}, e.g. {"pos": 1}), lm_pretraining (epochs of
+    language-model pretraining of the shared encoder on the tasks' train text first; sharing "hard" only).
 
     Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, metric);
     ``fraction`` is the row's own task's train fraction, ``train_seconds`` the wall time of training the
@@ -188,7 +189,8 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                                        **encoder_kw)
         vectors = embeddings.word_vectors(vocab, encoder.embedding_dim) if word_vectors else None
         specs = {t: models.TaskSpec.from_task(task, vocab, read_layer=(read_layers or {}).get(t),
-                                              crf=t in crf_tasks and task.kind == "tagging") for t, task in loaded.items()}
+                                              crf=t in crf_tasks and task.kind == "tagging")
+                 for t, task in loaded.items()}
         lm_heads = [models.TaskSpec("lm", "lm", len(vocab))] if lm_pretraining else []
         train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)
         for sharing in sharings:
@@ -198,8 +200,8 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                 if sharing == "none":
                     model = models.build_single_task(specs[group[0]], encoder, seed=seed)
                 else:
-                    model = models.build_model([*(specs[t] for t in group), *lm_heads], encoder, sharing=sharing,
-                                               seed=seed, **build_kw)
+                    model = models.build_model([*(specs[t] for t in group), *lm_heads], encoder,
+                                               sharing=sharing, seed=seed, **build_kw)
                 if vectors is not None:
                     embeddings.set_word_vectors(model, *vectors)
                 started = time.perf_counter()

@@ -951,7 +951,7 @@ def _collect(task: data.TaskData, split: str, vocab: data.Vocabulary, run: dict[
         sentences, start = task.split(split).tokens, len(preds)
         decoder = run["decoder"]
         if decoder is not None:
-            lengths = [min(len(sentences[start + k]), best.shape[1]) for k in range(len(best))]
+            lengths = [max(1, min(len(sentences[start + k]), best.shape[1])) for k in range(len(best))]
             emissions = logits if decoder["crf"] else tf.nn.log_softmax(logits, axis=-1)
             best = crf.viterbi(emissions.numpy(), lengths,
                                **{k: v for k, v in decoder.items() if k != "crf"})
