@@ -85,9 +85,11 @@ def _earlier_rows(out_dir: Path, selected: list[str]) -> list:
     owner = {"memory": "notebooks"}  # the peak-memory row comes from the notebook series
     frame = pd.read_csv(path, keep_default_na=False)
     keep = frame[[owner.get(b, b) not in selected for b in frame.benchmark]]
+    def marked(note: str) -> str:  # kept over several runs: one marker
+        return note if "[earlier run]" in note else (note + " " if note else "") + "[earlier run]"
+
     return [Row(r.benchmark, r.name, float(r.value) if r.value != "" else None, str(r.unit), str(r.target),
-                r.verdict, (str(r.note) + " " if r.note else "") + "[earlier run]")
-            for r in keep.itertuples()]
+                r.verdict, marked(str(r.note))) for r in keep.itertuples()]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,6 +58,11 @@ def test_an_only_run_keeps_the_other_benchmarks_rows(tmp_path):
     assert kept[1].note == "largest kernel [earlier run]"
     assert [r.name for r in run._earlier_rows(tmp_path, ["quality", "notebooks"])] == ["1. throughput"]
     assert run._earlier_rows(tmp_path / "nowhere", ["quality"]) == []
+    again = tmp_path / "again"
+    again.mkdir()
+    pd.DataFrame([{"benchmark": "memory", "name": "6. peak memory", "value": 1.2, "unit": " GiB", "target": "",
+                   "verdict": "PASS", "note": kept[1].note}]).to_csv(again / "results.csv", index=False)
+    assert run._earlier_rows(again, ["quality"])[0].note == "largest kernel [earlier run]"  # kept twice: one mark
 
 
 def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_setup(tmp_path):
