@@ -15,6 +15,7 @@ trained on 100 billion words, and Collobert et al. an LM trained on 852 million 
 """
 from __future__ import annotations
 
+import datetime
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,15 @@ PUBLISHED = {
     "pos_es": "no target (auxiliary task; conll2002 es POS column)",
     "pos_nl": "no target (auxiliary task; conll2002 nl POS column)",
 }
+
+
+#: The group each task belongs to.
+GROUP_OF: dict[str, tuple[str, str]] = {task: group for group in GROUPS for task in group}
+
+
+def run_label(started: datetime.datetime) -> str:
+    """How quality_runs.csv and RESULTS.md name a benchmark run: its start, to the minute."""
+    return f"{started:%Y-%m-%d %H:%M}"
 
 
 #: Input features per group. English groups start their word embeddings from PPMI-SVD vectors of
@@ -176,7 +186,7 @@ def _main(task: str) -> str:
     return metrics.main_metric(loaded.kind, loaded.labels)[0]
 
 
-def _earlier(cell: pd.DataFrame, current_run: str | None) -> bool:
+def from_earlier_run(cell: pd.DataFrame, current_run: str | None) -> bool:
     """True when a cell's runs come from an earlier benchmark run than ``current_run``."""
     return current_run is not None and "run" in cell and len(cell) > 0 and (cell.run != current_run).any()
 
@@ -192,7 +202,7 @@ def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.Dat
             for variant in VARIANTS:
                 cell = table[(table.task == task) & (table.sharing == variant) & (table.metric == metric)]
                 values = 100 * cell.value.to_numpy(float)
-                mark = " †" if _earlier(cell, current_run) else ""
+                mark = " †" if from_earlier_run(cell, current_run) else ""
                 cells[VARIANT_NAMES[variant]] = (f"{values.mean():.2f} ± {values.std(ddof=1):.2f} (n={len(values)})"
                                                  if len(values) > 1 else f"{values[0]:.2f} (n=1)" if len(values)
                                                  else "not run") + mark
@@ -238,7 +248,7 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
         means = scores.groupby("sharing").value.agg(["mean", "count"])
         best = means["mean"].idxmax()
         cell = scores[scores.sharing == best]
-        where = f"[earlier run {cell.run.iloc[0]}]" if _earlier(cell, current_run) else budget_note
+        where = f"[earlier run {cell.run.iloc[0]}]" if from_earlier_run(cell, current_run) else budget_note
         rows.append(check("quality", f"7. {task} {metric} (best setting, %)", 100 * means.loc[best, "mean"],
                           at_least=goal, note=f"{VARIANT_NAMES[best]}, n={int(means.loc[best, 'count'])} {where}"))
     gains = _gains(table)
@@ -270,15 +280,13 @@ def earlier_runs(path: Path, s: Settings) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame()
     frame = pd.read_csv(path)
-    group_of = {task: group for group in GROUPS for task in group}
-    repeated = [group_of.get(t) in s.groups and v in s.variants for t, v in zip(frame.task, frame.sharing)]
+    repeated = [GROUP_OF.get(t) in s.groups and v in s.variants for t, v in zip(frame.task, frame.sharing)]
     return frame[[not r for r in repeated]].reset_index(drop=True)
 
 
 def setups_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Which setup and run each (group, variant) cell of the table comes from, for RESULTS.md."""
-    group_of = {task: "+".join(group) for group in GROUPS for task in group}
-    frame = table.assign(group=[group_of[t] for t in table.task])
+    frame = table.assign(group=["+".join(GROUP_OF[t]) for t in table.task])
     rows = [{"group": g, "setup": setup, "run": run,
              "variants": ", ".join(v for v in VARIANTS if v in set(cell.sharing)), "seeds": cell.seed.nunique()}
             for (g, setup, run), cell in frame.groupby(["group", "setup", "run"], sort=False)]

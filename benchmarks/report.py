@@ -103,8 +103,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
     if quality_table is not None:
         size = (f"at most {settings.max_sentences} sentences per split" if settings.max_sentences
                 else "full corpora")
-        this_run = f"{started:%Y-%m-%d %H:%M}"
-        earlier_cells = "run" in quality_table and (quality_table.run != this_run).any()
+        this_run = quality.run_label(started)
+        earlier_cells = quality.from_earlier_run(quality_table, this_run)
         parts += [
             "## Quality (benchmark 7)",
             "",

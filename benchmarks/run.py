@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     info = common.machine()
     started = datetime.datetime.now().astimezone()
-    this_run = f"{started:%Y-%m-%d %H:%M}"
+    this_run = quality.run_label(started)
     quick = args.quick
     groups = (tuple(tuple(g.split("+")) for g in args.quality_groups.split(",")) if args.quality_groups
               else quality.GROUPS[:2] if quick else quality.GROUPS)
