@@ -110,7 +110,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                    epochs: int | None = None, *, split: str = "test", max_sentences: int | None = None,
                    toy_size: int | None = None, progress: bool = False, chars: bool = False,
                    word_vectors: bool = False, crf: bool | Sequence[str] = False,
-                   read_layers: Mapping[str, int] | None = None, lm_pretraining: int = 0,
+                   read_layers: Mapping[str, int] | None = None, lm_pretraining: int = 0, pooling: str = "mean",
                    **overrides: Any) -> pd.DataFrame:
     """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
 
@@ -129,7 +129,8 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     kept), word_vectors (word embeddings start from mtl_helpers.embeddings' PPMI-SVD vectors of unlabelled
     English text), crf (a CRF output layer: True = on every tagging task, or a list of task names),
     read_layers ({task: encoder layer its head reads}, e.g. {"pos": 1}), lm_pretraining (epochs of
-    language-model pretraining of the shared encoder on the tasks' train text first; sharing "hard" only).
+    language-model pretraining of the shared encoder on the tasks' train text first; sharing "hard" only),
+    pooling (how classification heads pool a sentence: "mean", "max" or "mean_max"; models.POOLINGS).
 
     Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, metric);
     ``fraction`` is the row's own task's train fraction, ``train_seconds`` the wall time of training the
@@ -164,6 +165,8 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     if lm_pretraining and list(sharings) != ["hard"]:
         raise ValueError(f"lm_pretraining pretrains the shared encoder, so it needs sharings=['hard'] "
                          f"(got {list(sharings)}); run the other sharings in a separate call.")
+    if pooling not in models.POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; use one of {models.POOLINGS}.")
     seed_list = _check_seeds(seeds)
     settings = _check_fractions(fractions, tasks)
     if epochs is None:
@@ -189,7 +192,8 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                                        **encoder_kw)
         vectors = embeddings.word_vectors(vocab, encoder.embedding_dim) if word_vectors else None
         specs = {t: models.TaskSpec.from_task(task, vocab, read_layer=(read_layers or {}).get(t),
-                                              crf=t in crf_tasks and task.kind == "tagging")
+                                              crf=t in crf_tasks and task.kind == "tagging",
+                                              pooling=pooling if task.kind == "classification" else "mean")
                  for t, task in loaded.items()}
         lm_heads = [models.TaskSpec("lm", "lm", len(vocab))] if lm_pretraining else []
         train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)

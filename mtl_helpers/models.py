@@ -45,6 +45,7 @@ from keras import ops
 
 KINDS = ("classification", "tagging", "lm", "seq2seq")  # same as mtl_helpers.data.KINDS
 ENCODER_KINDS = ("bilstm", "transformer")
+POOLINGS = ("mean", "max", "mean_max")  # ClassificationHead: sentence vector = mean, max, or both side by side
 SHARINGS = ("none", "hard", "soft", "cross_stitch")
 COUPLINGS = ("l2", "l2_mean", "trace_norm")
 RESERVED_GROUPS = ("shared", "coupling")
@@ -104,6 +105,7 @@ class TaskSpec:
     num_outputs: int  # classes / tags / vocab size (lm) / target vocab size (seq2seq)
     read_layer: int | None = None  # encoder layer (1-based) the head reads from; None = top layer
     crf: bool = False  # tagging only: a linear-chain CRF output layer (mtl_helpers.crf) instead of per-token softmax
+    pooling: str = "mean"  # classification only: how token states become one sentence vector (POOLINGS)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9_]+", self.name):
@@ -121,13 +123,18 @@ class TaskSpec:
         if self.crf and self.kind != "tagging":
             raise ValueError(f"task {self.name!r}: crf=True needs a tagging task (it scores tag sequences), "
                              f"not kind={self.kind!r}; drop crf or use kind='tagging'.")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"task {self.name!r}: unknown pooling {self.pooling!r}; use one of {POOLINGS}.")
+        if self.pooling != "mean" and self.kind != "classification":
+            raise ValueError(f"task {self.name!r}: pooling={self.pooling!r} needs a classification task (it "
+                             f"pools a sentence into one vector), not kind={self.kind!r}; drop pooling.")
         self.crf = bool(self.crf)
         self.num_outputs = int(self.num_outputs)
         self.read_layer = None if self.read_layer is None else int(self.read_layer)
 
     @classmethod
     def from_task(cls, task: Any, vocab: Any, target_vocab: Any = None, read_layer: int | None = None,
-                  crf: bool = False) -> "TaskSpec":
+                  crf: bool = False, pooling: str = "mean") -> "TaskSpec":
         """Spec for a ``data.TaskData``: labels for classification/tagging, vocabulary sizes for lm/seq2seq."""
         if task.kind in ("classification", "tagging"):
             num_outputs = len(task.labels)
@@ -140,7 +147,7 @@ class TaskSpec:
             num_outputs = len(target_vocab)
         else:
             raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}; use one of {KINDS}.")
-        return cls(task.name, task.kind, int(num_outputs), read_layer, crf)
+        return cls(task.name, task.kind, int(num_outputs), read_layer, crf, pooling)
 
 
 # --------------------------------------------------------------------------------------------- layers
@@ -148,6 +155,16 @@ def masked_mean(states: tf.Tensor, padding_mask: tf.Tensor) -> tf.Tensor:
     """Mean of ``states`` [B, L, D] over real tokens only (padding never counts) → [B, D]."""
     weights = ops.cast(padding_mask, states.dtype)[..., None]
     return ops.sum(states * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+
+def masked_max(states: tf.Tensor, padding_mask: tf.Tensor) -> tf.Tensor:
+    """Feature-wise max of ``states`` [B, L, D] over real tokens only → [B, D] (0 for an empty sentence).
+
+    Max pooling keeps the strongest evidence anywhere in the sentence (a single "dull" decides a review),
+    where the mean dilutes it by the sentence length (Kim 2014; Conneau et al. 2017: BiLSTM-max)."""
+    mask = ops.cast(padding_mask, "bool")[..., None]
+    pooled = ops.max(ops.where(mask, states, ops.full_like(states, -1e9)), axis=1)
+    return ops.where(ops.any(mask, axis=1), pooled, ops.zeros_like(pooled))
 
 
 @_register
@@ -337,10 +354,11 @@ class _Head(keras.layers.Layer):
 
 @_register
 class ClassificationHead(_Head):
-    """Masked mean pooling over real tokens, then Dense → class logits [B, C]."""
+    """Pooling over real tokens (mean, max, or both concatenated), then Dense → class logits [B, C]."""
 
-    def __init__(self, num_outputs: int, **kwargs: Any) -> None:
+    def __init__(self, num_outputs: int, pooling: str = "mean", **kwargs: Any) -> None:
         super().__init__(num_outputs, **kwargs)
+        self.pooling = pooling
         self.out = keras.layers.Dense(num_outputs)
 
     def build(self, *input_shapes: Any) -> None:
@@ -348,7 +366,12 @@ class ClassificationHead(_Head):
 
     def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
              training: bool = False) -> tf.Tensor:
-        return self.out(masked_mean(states, padding_mask))
+        pooled = [pool(states, padding_mask) for name, pool in (("mean", masked_mean), ("max", masked_max))
+                  if name in self.pooling.split("_")]
+        return self.out(pooled[0] if len(pooled) == 1 else ops.concatenate(pooled, axis=-1))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "pooling": self.pooling}
 
 
 @_register
@@ -551,7 +574,7 @@ class MultiTaskModel(keras.Model):
     def _head(self, spec: TaskSpec) -> _Head:
         enc, name = self.encoder_config, f"{spec.name}_head"
         if spec.kind == "classification":
-            return ClassificationHead(spec.num_outputs, name=name)
+            return ClassificationHead(spec.num_outputs, pooling=spec.pooling, name=name)
         if spec.kind == "tagging":
             return TaggingHead(spec.num_outputs, crf=spec.crf, name=name)
         if spec.kind == "lm":

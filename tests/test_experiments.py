@@ -114,6 +114,7 @@ def test_delta_mtl_needs_the_baseline():
     ({"tasks": TASKS, "read_layers": {"toy_ner": 1}}, "read_layers names"),
     ({"tasks": TASKS, "lm_pretraining": -1}, "epochs >= 0"),
     ({"tasks": TASKS, "crf": ["toy_ner"]}, "crf names"),
+    ({"tasks": TASKS, "pooling": "attention"}, "unknown pooling"),
     ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["none", "hard"]}, "needs sharings=\\['hard'\\]"),
 ])
 def test_bad_input_is_a_clear_value_error(kwargs, message):
@@ -151,7 +152,7 @@ def test_benchmarks_cli_help_works():
 
 
 def test_features_crf_read_layers_and_lm_pretraining_reach_the_models(monkeypatch):
-    """chars / crf / read_layers / lm_pretraining: one tiny hard-shared run, with the built model inspected."""
+    """chars / crf / read_layers / lm_pretraining / pooling: one tiny hard-shared run, with the built model inspected."""
     from mtl_helpers import models, training
 
     built, pretrained = [], []
@@ -162,9 +163,10 @@ def test_features_crf_read_layers_and_lm_pretraining_reach_the_models(monkeypatc
                         lambda *a, **k: pretrained.append(k.get("char_vocab")) or pretrain(*a, **k))
     table = experiments.run_experiment(["toy_ner", "toy_topic"], ["hard"], seeds=1, epochs=1, toy_size=80, chars=True,
                                        crf=["toy_ner"], read_layers={"toy_ner": 1}, lm_pretraining=1,
-                                       embedding_dim=8, hidden_units=8, num_layers=2, steps_per_epoch=3)
+                                       pooling="max", embedding_dim=8, hidden_units=8, num_layers=2, steps_per_epoch=3)
     model = built[0]
     assert model.encoder_config.char_vocab_size > 0 and pretrained and pretrained[0] is not None
     assert model.specs["toy_ner"].crf and model.specs["toy_ner"].read_layer == 1
     assert not model.specs["toy_topic"].crf and "lm" in model.specs
+    assert model.specs["toy_topic"].pooling == "max" and model.specs["toy_ner"].pooling == "mean"
     assert set(table.task) == {"toy_ner", "toy_topic"} and set(table.sharing) == {"hard"}

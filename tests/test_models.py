@@ -261,6 +261,25 @@ def test_masked_pooling_ignores_padding(every_head):
         np.testing.assert_allclose(model.task_call(x, name), model.task_call(padded, name), atol=1e-5)
 
 
+def test_masked_max_on_a_hand_example():
+    states = np.array([[[1.0, -2.0], [3.0, -5.0], [99.0, 99.0]],  # third position is padding
+                       [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]], "float32")  # an empty sentence
+    mask = np.array([[1, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(np.asarray(models.masked_max(states, mask)), [[3.0, -2.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean_max"])
+def test_max_pooling_heads_ignore_padding_and_round_trip(pooling, tmp_path):
+    tasks = [TaskSpec("cls", "classification", 3, pooling=pooling), TaskSpec("tag", "tagging", 4)]
+    model = build_model(tasks, encoder(), sharing="hard", seed=1)
+    x = batch(decoder=False)
+    padded = {"tokens": np.pad(x["tokens"], ((0, 0), (0, 4)))}
+    np.testing.assert_allclose(model.task_call(x, "cls"), model.task_call(padded, "cls"), atol=1e-5)
+    width = 2 * SMALL["hidden_units"] * (2 if pooling == "mean_max" else 1)
+    assert model.task_heads[0].out.kernel.shape == (width, 3)
+    _round_trip(model, x, tmp_path / "pooled.keras")
+
+
 def _assert_lm_does_not_peek(model, chars: bool) -> None:
     tokens = np.array([[2, 5, 6, 7, 8, 9, 10]], "int32")
     changed = tokens.copy()
@@ -357,6 +376,8 @@ BAD_CONFIGS = [
     (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="soft", coupling="l1"), "unknown coupling"),
     (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="cross_stitch"), "at least 2"),
     (lambda: build_model([TaskSpec("a", "lm", 5)], encoder()), "vocab_size"),
+    (lambda: TaskSpec("a", "classification", 2, pooling="attention"), "unknown pooling"),
+    (lambda: TaskSpec("a", "tagging", 2, pooling="max"), "needs a classification task"),
 ]
 
 
