@@ -792,7 +792,8 @@ def theta_partition(model: MultiTaskModel) -> pd.DataFrame:
     return table
 
 
-def _numpy(variable: keras.Variable) -> np.ndarray:
+def variable_numpy(variable: keras.Variable) -> np.ndarray:
+    """A weight's current values as a numpy array (a copy; works for mirrored / distributed variables too)."""
     return tf.convert_to_tensor(variable).numpy()
 
 
@@ -808,7 +809,7 @@ def tower_distance(model: MultiTaskModel) -> pd.DataFrame:
             if block_a is None or block_b is None:
                 distance = 0.0
             else:
-                distance = float(np.sqrt(sum(np.sum((_numpy(va) - _numpy(vb)) ** 2)
+                distance = float(np.sqrt(sum(np.sum((variable_numpy(va) - variable_numpy(vb)) ** 2)
                                              for va, vb in zip(block_a.weights, block_b.weights))))
             squares += distance**2
             rows.append({"layer": unit, "task_a": a, "task_b": b, "distance": distance})

@@ -10,6 +10,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from mtl_helpers.data import TaskData
@@ -223,23 +224,34 @@ def weight_trajectories(weights) -> "Figure":
     return figure
 
 
+def _square_table(table, what: str, example: str) -> tuple["np.ndarray", list[str]]:
+    """A square table's values (float array) and row names; ValueError naming ``what`` when it is not square."""
+    values = np.asarray(table, dtype=float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"{what} must be a square {example} table, got shape {values.shape}.")
+    return values, [str(n) for n in getattr(table, "columns", range(len(values)))]
+
+
+def _square_heatmap(values, names: list[str], limit: float, size: tuple[float, float], title: str,
+                    fontsize: int, rotation: int) -> tuple["Figure", "Axes"]:
+    """Red-blue heatmap of a square table with a colour bar, symmetric colour range [-limit, limit]."""
+    figure, axis = _figure(*size)
+    image = axis.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit)
+    axis.set_xticks(range(len(names)), names, rotation=rotation, ha="right", fontsize=fontsize)
+    axis.set_yticks(range(len(names)), names, fontsize=fontsize)
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    axis.set_title(title, fontsize=10)
+    return figure, axis
+
+
 def cosine_heatmap(cosine, title: str = "Gradient cosine on the shared parameters") -> "Figure":
     """Annotated task × task heatmap of cosines in [-1, 1] (red: conflict, blue: agreement)."""
-    import numpy as np
-
-    values = np.asarray(cosine, dtype=float)
-    if values.ndim != 2 or values.shape[0] != values.shape[1]:
-        raise ValueError(f"cosine must be a square task × task table, got shape {values.shape}.")
-    figure, axis = _figure(1.2 * len(values) + 2.5, 1.0 * len(values) + 1.8)
-    image = axis.imshow(values, cmap="RdBu", vmin=-1, vmax=1)
-    names = [str(n) for n in getattr(cosine, "columns", range(len(values)))]
-    axis.set_xticks(range(len(names)), names, rotation=30, ha="right")
-    axis.set_yticks(range(len(names)), names)
+    values, names = _square_table(cosine, "cosine", "task × task")
+    size = (1.2 * len(values) + 2.5, 1.0 * len(values) + 1.8)
+    figure, axis = _square_heatmap(values, names, 1.0, size, title, fontsize=9, rotation=30)
     for i in range(len(values)):
         for j in range(len(values)):
             axis.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=9)
-    figure.colorbar(image, ax=axis, shrink=0.8)
-    axis.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure
 
@@ -338,24 +350,14 @@ def confusion_heatmap(matrix, normalize: bool = True, title: str = "Confusion ma
 
 
 def transition_heatmap(transitions, title: str = "CRF transition scores (row: from, column: to)") -> "Figure":
-    """Heatmap of a tag × tag table of transition scores (a CRF head's T), red negative, blue positive."""
-    import numpy as np
-
-    values = np.asarray(transitions, dtype=float)
-    if values.ndim != 2 or values.shape[0] != values.shape[1]:
-        raise ValueError(f"transitions must be a square tag × tag table, got shape {values.shape}; "
-                         "pass e.g. pd.DataFrame(head.transitions.numpy(), index=labels, columns=labels).")
-    names = [str(n) for n in getattr(transitions, "columns", range(len(values)))]
+    """Heatmap of a tag × tag table of transition scores (a CRF head's T), red negative, blue positive.
+    Pass e.g. pd.DataFrame(head.transitions.numpy(), index=labels, columns=labels) to get tag names."""
+    values, names = _square_table(transitions, "transitions", "tag × tag")
     size = 0.35 * len(names) + 2.5
-    figure, axis = _figure(size + 1, size)
     limit = float(np.abs(values).max()) or 1.0
-    image = axis.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit)
-    axis.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
-    axis.set_yticks(range(len(names)), names, fontsize=7)
+    figure, axis = _square_heatmap(values, names, limit, (size + 1, size), title, fontsize=7, rotation=60)
     axis.set_xlabel("to (next tag)")
     axis.set_ylabel("from (tag)")
-    figure.colorbar(image, ax=axis, shrink=0.8)
-    axis.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure
 

@@ -31,7 +31,7 @@ import pandas as pd
 import tensorflow as tf
 
 from . import config as _config
-from . import crf, data, metrics
+from . import crf, data, metrics, models
 
 if TYPE_CHECKING:
     from .models import MultiTaskModel
@@ -904,15 +904,11 @@ def _decoder(model: Any, head: str, task: data.TaskData, bio_constraints: bool) 
     layer = model.task_heads[model.task_names.index(head)]
     decoder: dict[str, Any] = {"crf": bool(getattr(layer, "crf", False))}
     if decoder["crf"]:
-        decoder.update(transitions=_numpy_of(layer.transitions), start=_numpy_of(layer.start),
-                       end=_numpy_of(layer.end))
+        decoder.update(transitions=models.variable_numpy(layer.transitions),
+                       start=models.variable_numpy(layer.start), end=models.variable_numpy(layer.end))
     if bio_constraints and crf.is_bio(task.labels):
         decoder["allowed"] = crf.bio_allowed(task.labels)
     return decoder if len(decoder) > 1 else None
-
-
-def _numpy_of(variable: Any) -> np.ndarray:
-    return tf.convert_to_tensor(variable).numpy()
 
 
 def _run_split(model: Any, heads: tuple[str, ...], tasks: list[data.TaskData], vocab: data.Vocabulary,
