@@ -45,6 +45,7 @@ from keras import ops
 
 KINDS = ("classification", "tagging", "lm", "seq2seq")  # same as mtl_helpers.data.KINDS
 ENCODER_KINDS = ("bilstm", "transformer")
+UNK_ID, FIRST_WORD_ID = 1, 4  # token ids: 0..3 = <pad>, <unk>, <s>, </s> (data.Vocabulary.SPECIALS), then words
 POOLINGS = ("mean", "max", "mean_max")  # ClassificationHead: sentence vector = mean, max, or both side by side
 SHARINGS = ("none", "hard", "soft", "cross_stitch")
 COUPLINGS = ("l2", "l2_mean", "trace_norm")
@@ -63,6 +64,7 @@ class EncoderConfig:
     hidden_units: int = 64  # BiLSTM units per direction; transformer feed-forward width (model width = embedding_dim)
     num_layers: int = 2
     dropout: float = 0.1
+    word_dropout: float = 0.0  # training only: chance that a word's id becomes <unk> (its characters stay)
     num_heads: int = 2  # transformer only
     max_length: int = 160  # transformer learned positions
     char_vocab_size: int = 0  # >0 turns on character features (inputs["chars"]: int32 [B, L, W])
@@ -80,12 +82,13 @@ class EncoderConfig:
         if not isinstance(self.char_vocab_size, (int, np.integer)) or self.char_vocab_size < 0:
             raise ValueError(f"EncoderConfig.char_vocab_size must be >= 0 (0 = no character features), "
                              f"got {self.char_vocab_size!r}.")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"EncoderConfig.dropout must be in [0, 1), got {self.dropout!r}.")
+        for name in ("dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"EncoderConfig.{name} must be in [0, 1), got {getattr(self, name)!r}.")
         for name in ("vocab_size", "embedding_dim", "hidden_units", "num_layers", "num_heads", "max_length",
                      "char_vocab_size", "char_embedding_dim", "char_filters"):
             setattr(self, name, int(getattr(self, name)))  # numpy ints would not serialize to JSON
-        self.dropout = float(self.dropout)
+        self.dropout, self.word_dropout = float(self.dropout), float(self.word_dropout)
         if self.kind == "transformer" and self.embedding_dim % self.num_heads:
             raise ValueError(f"transformer: embedding_dim={self.embedding_dim} must be divisible by "
                              f"num_heads={self.num_heads}; change one of them.")
@@ -169,13 +172,19 @@ def masked_max(states: tf.Tensor, padding_mask: tf.Tensor) -> tf.Tensor:
 
 @_register
 class EmbeddingBlock(keras.layers.Layer):
-    """Word embedding (+ char-CNN word features, + learned positions for the transformer), then dropout."""
+    """Word embedding (+ char-CNN word features, + learned positions for the transformer), then dropout.
+
+    ``word_dropout`` (training only) turns that share of real word ids into <unk>, keeping their characters:
+    the <unk> vector is trained, and the model learns to read unseen words from their characters (test-time
+    words missing from the train vocabulary all map to <unk>; Lample et al. 2016 replace singletons)."""
 
     def __init__(self, vocab_size: int, embedding_dim: int, dropout: float = 0.0, max_length: int = 0,
                  char_vocab_size: int = 0, char_embedding_dim: int = 16, char_filters: int = 32,
-                 project_chars: bool = False, **kwargs: Any) -> None:
+                 project_chars: bool = False, word_dropout: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vocab_size, self.embedding_dim, self.rate = vocab_size, embedding_dim, dropout
+        self.word_dropout = word_dropout
+        self.unk_seed = keras.random.SeedGenerator() if word_dropout > 0 else None
         self.max_length, self.char_vocab_size = max_length, char_vocab_size
         self.char_embedding_dim, self.char_filters, self.project_chars = char_embedding_dim, char_filters, project_chars
         self.word = keras.layers.Embedding(vocab_size, embedding_dim)
@@ -190,6 +199,10 @@ class EmbeddingBlock(keras.layers.Layer):
         self.built = True  # sublayers build on their first call: no symbolic trace of the whole block
 
     def call(self, tokens: tf.Tensor, chars: tf.Tensor | None = None, training: bool = False) -> tf.Tensor:
+        if training and self.word_dropout > 0:
+            dropped = (keras.random.uniform(ops.shape(tokens), seed=self.unk_seed) < self.word_dropout) & (
+                tokens >= FIRST_WORD_ID)
+            tokens = ops.where(dropped, ops.full_like(tokens, UNK_ID), tokens)
         x = self.word(tokens)
         if self.char is not None:
             if chars is None:
@@ -215,7 +228,7 @@ class EmbeddingBlock(keras.layers.Layer):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,
                 "dropout": self.rate, "max_length": self.max_length, "char_vocab_size": self.char_vocab_size,
                 "char_embedding_dim": self.char_embedding_dim, "char_filters": self.char_filters,
-                "project_chars": self.project_chars}
+                "project_chars": self.project_chars, "word_dropout": self.word_dropout}
 
 
 def fused_lstm(lstm: keras.layers.LSTM, x: tf.Tensor, padding_mask: tf.Tensor, *, reverse: bool = False,
@@ -547,7 +560,8 @@ class MultiTaskModel(keras.Model):
                 enc.vocab_size, enc.embedding_dim, enc.dropout,
                 max_length=enc.max_length if enc.kind == "transformer" else 0,
                 char_vocab_size=enc.char_vocab_size, char_embedding_dim=enc.char_embedding_dim,
-                char_filters=enc.char_filters, project_chars=enc.kind == "transformer", name=f"{owner}_embedding"))
+                char_filters=enc.char_filters, project_chars=enc.kind == "transformer",
+                word_dropout=enc.word_dropout, name=f"{owner}_embedding"))
 
         if self.sharing == "hard":
             shared = enc.num_layers if self.shared_layers is None else self.shared_layers

@@ -271,13 +271,28 @@ def test_masked_max_on_a_hand_example():
 @pytest.mark.parametrize("pooling", ["max", "mean_max"])
 def test_max_pooling_heads_ignore_padding_and_round_trip(pooling, tmp_path):
     tasks = [TaskSpec("cls", "classification", 3, pooling=pooling), TaskSpec("tag", "tagging", 4)]
-    model = build_model(tasks, encoder(), sharing="hard", seed=1)
+    model = build_model(tasks, encoder(word_dropout=0.2), sharing="hard", seed=1)  # word dropout: saved too
     x = batch(decoder=False)
     padded = {"tokens": np.pad(x["tokens"], ((0, 0), (0, 4)))}
     np.testing.assert_allclose(model.task_call(x, "cls"), model.task_call(padded, "cls"), atol=1e-5)
     width = 2 * SMALL["hidden_units"] * (2 if pooling == "mean_max" else 1)
     assert model.task_heads[0].out.kernel.shape == (width, 3)
     _round_trip(model, x, tmp_path / "pooled.keras")
+
+
+def test_word_dropout_turns_some_words_into_unk_in_training_only():
+    from mtl_helpers import data
+
+    assert data.Vocabulary.SPECIALS[models.UNK_ID] == "<unk>" and len(data.Vocabulary.SPECIALS) == models.FIRST_WORD_ID
+    block = models.EmbeddingBlock(VOCAB, 4, word_dropout=0.5)
+    tokens = np.array([[0, 1, 2, 3] + list(range(4, VOCAB))] * 8, "int32")  # specials, then every word
+    block(tokens)  # build
+    block.word.embeddings.assign(np.arange(VOCAB, dtype="float32")[:, None].repeat(4, 1))  # row i holds i
+    ids = np.asarray(block(tokens, training=True))[..., 0].astype(int)
+    np.testing.assert_array_equal(ids[:, :4], tokens[:, :4])  # specials never change
+    changed = ids[:, 4:] != tokens[:, 4:]
+    assert (ids[:, 4:][changed] == models.UNK_ID).all() and 0.3 < changed.mean() < 0.7
+    np.testing.assert_array_equal(np.asarray(block(tokens))[..., 0], tokens)  # inference: no change
 
 
 def _assert_lm_does_not_peek(model, chars: bool) -> None:
@@ -377,6 +392,7 @@ BAD_CONFIGS = [
     (lambda: build_model([TaskSpec("a", "tagging", 2)], encoder(), sharing="cross_stitch"), "at least 2"),
     (lambda: build_model([TaskSpec("a", "lm", 5)], encoder()), "vocab_size"),
     (lambda: TaskSpec("a", "classification", 2, pooling="attention"), "unknown pooling"),
+    (lambda: EncoderConfig(VOCAB, word_dropout=1.0), "word_dropout"),
     (lambda: TaskSpec("a", "tagging", 2, pooling="max"), "needs a classification task"),
 ]
 
