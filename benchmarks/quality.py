@@ -89,6 +89,8 @@ class Settings:
     jobs: int = 2  # worker processes, one TensorFlow thread each: independent runs side by side
     features: bool = True  # word vectors + character CNN (+ CRF) per VECTOR_GROUPS / CHAR_GROUPS
     crf: bool = True  # tagging groups: a CRF output layer on the span task (with features)
+    pooling: str = "max"  # sentence groups: the classification heads pool the BiLSTM states by max (models.POOLINGS)
+    word_dropout: float = 0.0  # training: share of word ids turned into <unk> (EncoderConfig.word_dropout)
 
     def setup(self, group: tuple[str, str]) -> str:
         """What a run of ``group`` trains with, in words (stored beside every run in quality_runs.csv)."""
@@ -96,11 +98,15 @@ class Settings:
         inputs = ["PPMI-SVD word vectors" if self.features and group in VECTOR_GROUPS else "random embeddings"]
         if self.features and tagging:
             inputs.append("char CNN")
-        outputs = (f"{'CRF' if self.features and self.crf else 'softmax'} on {group[0]} (BIO-constrained "
-                   f"Viterbi), softmax on {group[1]}") if tagging else "softmax"
+        if tagging:
+            outputs = (f"{'CRF' if self.features and self.crf else 'softmax'} on {group[0]} (BIO-constrained "
+                       f"Viterbi), softmax on {group[1]}")
+        else:
+            outputs = f"softmax over {self.pooling} pooling"
         size = f"max {self.max_sentences} sentences/split" if self.max_sentences else "full corpora"
         epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
-        return f"{epochs} (patience {self.patience}), dropout {self.dropout:g}, {' + '.join(inputs)}, {outputs}, {size}"
+        regular = f"dropout {self.dropout:g}" + (f", word dropout {self.word_dropout:g}" if self.word_dropout else "")
+        return f"{epochs} (patience {self.patience}), {regular}, {' + '.join(inputs)}, {outputs}, {size}"
 
 
 def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.DataFrame:
@@ -118,6 +124,7 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
         word_vectors=s.features and group in VECTOR_GROUPS, crf=span_crf,
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
         lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
+        pooling=s.pooling, word_dropout=s.word_dropout,
         early_stopping_patience=s.patience if s.epochs > s.patience else None, **TRAIN)
     return table.assign(sharing=variant, setup=s.setup(group))
 

@@ -83,3 +83,27 @@ def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_se
     assert chunk_row.note.endswith("(now)")  # best mean: the new single-task runs (95)
     assert "earlier run" in _row(quality.quality_rows(merged, [], "(now)", current_run="now"), "7. ner_es").note
     assert set(quality.setups_frame(merged).setup) == {"old setup", "new setup"}
+
+
+def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
+    """The quality settings reach run_experiment: CRF on the span task, POS at layer 1, max pooling for the
+    sentence groups, word dropout everywhere; the setup text names what changed."""
+    calls = []
+
+    def fake(tasks, sharings, **kwargs):
+        calls.append((tasks, sharings, kwargs))
+        return _table([0.0]).query("sharing == 'none'")
+
+    monkeypatch.setattr(experiments, "run_experiment", fake)
+    settings = quality.Settings(word_dropout=0.1)
+    frame = quality.run_one(("chunk", "pos"), "lm_hard", 0, settings)
+    tasks, sharings, kwargs = calls[-1]
+    assert tasks == ["chunk", "pos"] and sharings == ["hard"] and kwargs["lm_pretraining"] == 1
+    assert kwargs["crf"] == ["chunk"] and kwargs["read_layers"] == {"pos": 1} and kwargs["chars"]
+    assert kwargs["word_dropout"] == 0.1 and set(frame.sharing) == {"lm_hard"}
+    assert "word dropout 0.1" in frame.setup.iloc[0] and "CRF on chunk" in frame.setup.iloc[0]
+    quality.run_one(("sentiment", "subjectivity"), "soft", 1, settings)
+    tasks, sharings, kwargs = calls[-1]
+    assert kwargs["pooling"] == "max" and not kwargs["crf"] and not kwargs["chars"] and kwargs["word_vectors"]
+    assert "max pooling" in settings.setup(("sentiment", "subjectivity"))
+    assert "pooling" not in quality.Settings().setup(("ner_nl", "pos_nl"))
