@@ -90,7 +90,9 @@ class Settings:
     features: bool = True  # word vectors + character CNN (+ CRF) per VECTOR_GROUPS / CHAR_GROUPS
     crf: bool = True  # tagging groups: a CRF output layer on the span task (with features)
     pooling: str = "max"  # sentence groups: the classification heads pool the BiLSTM states by max (models.POOLINGS)
-    word_dropout: float = 0.0  # training: share of word ids turned into <unk> (EncoderConfig.word_dropout)
+    #: tagging groups, training only: share of word ids turned into <unk> while the char CNN still sees the
+    #: word (EncoderConfig.word_dropout), so unseen test words are read from their characters
+    word_dropout: float = 0.0
 
     def setup(self, group: tuple[str, str]) -> str:
         """What a run of ``group`` trains with, in words (stored beside every run in quality_runs.csv)."""
@@ -105,7 +107,8 @@ class Settings:
             outputs = f"softmax over {self.pooling} pooling"
         size = f"max {self.max_sentences} sentences/split" if self.max_sentences else "full corpora"
         epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
-        regular = f"dropout {self.dropout:g}" + (f", word dropout {self.word_dropout:g}" if self.word_dropout else "")
+        word_dropout = self.word_dropout if self.features and tagging else 0.0
+        regular = f"dropout {self.dropout:g}" + (f", word dropout {word_dropout:g}" if word_dropout else "")
         return f"{epochs} (patience {self.patience}), {regular}, {' + '.join(inputs)}, {outputs}, {size}"
 
 
@@ -124,7 +127,7 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
         word_vectors=s.features and group in VECTOR_GROUPS, crf=span_crf,
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
         lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
-        pooling=s.pooling, word_dropout=s.word_dropout,
+        pooling=s.pooling, word_dropout=s.word_dropout if s.features and tagging else 0.0,
         early_stopping_patience=s.patience if s.epochs > s.patience else None, **TRAIN)
     return table.assign(sharing=variant, setup=s.setup(group))
 

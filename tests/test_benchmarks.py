@@ -87,7 +87,7 @@ def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_se
 
 def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     """The quality settings reach run_experiment: CRF on the span task, POS at layer 1, max pooling for the
-    sentence groups, word dropout everywhere; the setup text names what changed."""
+    sentence groups, word dropout where a char CNN still sees the word; the setup text names what changed."""
     calls = []
 
     def fake(tasks, sharings, **kwargs):
@@ -105,5 +105,6 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     quality.run_one(("sentiment", "subjectivity"), "soft", 1, settings)
     tasks, sharings, kwargs = calls[-1]
     assert kwargs["pooling"] == "max" and not kwargs["crf"] and not kwargs["chars"] and kwargs["word_vectors"]
+    assert kwargs["word_dropout"] == 0.0 and "word dropout" not in settings.setup(("sentiment", "subjectivity"))
     assert "max pooling" in settings.setup(("sentiment", "subjectivity"))
     assert "pooling" not in quality.Settings().setup(("ner_nl", "pos_nl"))
