@@ -92,7 +92,7 @@ class Settings:
     pooling: str = "max"  # sentence groups: the classification heads pool the BiLSTM states by max (models.POOLINGS)
     #: tagging groups, training only: share of word ids turned into <unk> while the char CNN still sees the
     #: word (EncoderConfig.word_dropout), so unseen test words are read from their characters
-    word_dropout: float = 0.0
+    word_dropout: float = 0.1
 
     def setup(self, group: tuple[str, str]) -> str:
         """What a run of ``group`` trains with, in words (stored beside every run in quality_runs.csv)."""
