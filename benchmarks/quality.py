@@ -9,9 +9,12 @@ Each group trains its two tasks together (the second task is the auxiliary one; 
 its head reads the first BiLSTM layer, the low-level supervision of Søgaard & Goldberg 2016 and notebook
 03). Inputs: the English groups start their word embeddings from PPMI-SVD vectors counted on unlabelled
 NLTK text (movie_reviews + brown, about 2.7M tokens; mtl_helpers.embeddings), the tagging groups add a
-character CNN. Outputs: the span task of each tagging group (chunk, NER) has a CRF output layer
-(mtl_helpers.crf; runs before 2026-11-30: softmax); nothing is downloaded beyond NLTK corpora. The published "static" numbers use word2vec
-trained on 100 billion words, and Collobert et al. an LM trained on 852 million words.
+character CNN and word dropout (0.1 of the word ids become <unk> in training while the CNN still reads the
+word; runs before 2026-11-30 05:00: none). Outputs: the span task of each tagging group (chunk, NER) has a
+CRF output layer (mtl_helpers.crf; runs before 2026-11-30: softmax); the sentence heads max-pool the BiLSTM
+states (runs before 2026-11-30 05:00: mean). Nothing is downloaded beyond NLTK corpora. The published
+"static" numbers use word2vec trained on 100 billion words, and Collobert et al. an LM trained on 852
+million words.
 """
 from __future__ import annotations
 
