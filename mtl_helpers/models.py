@@ -379,9 +379,9 @@ class ClassificationHead(_Head):
 
     def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
              training: bool = False) -> tf.Tensor:
-        pooled = [pool(states, padding_mask) for name, pool in (("mean", masked_mean), ("max", masked_max))
-                  if name in self.pooling.split("_")]
-        return self.out(pooled[0] if len(pooled) == 1 else ops.concatenate(pooled, axis=-1))
+        if self.pooling == "mean_max":
+            return self.out(ops.concatenate([masked_mean(states, padding_mask), masked_max(states, padding_mask)], -1))
+        return self.out((masked_max if self.pooling == "max" else masked_mean)(states, padding_mask))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "pooling": self.pooling}
