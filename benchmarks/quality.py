@@ -97,6 +97,10 @@ class Settings:
     #: word (EncoderConfig.word_dropout), so unseen test words are read from their characters
     word_dropout: float = 0.1
 
+    def word_dropout_in(self, group: tuple[str, str]) -> float:
+        """The word dropout runs of ``group`` train with: only where a char CNN reads the dropped words."""
+        return self.word_dropout if self.features and group in CHAR_GROUPS else 0.0
+
     def setup(self, group: tuple[str, str]) -> str:
         """What a run of ``group`` trains with, in words (stored beside every run in quality_runs.csv)."""
         tagging = group in CHAR_GROUPS
@@ -110,7 +114,7 @@ class Settings:
             outputs = f"softmax over {self.pooling} pooling"
         size = f"max {self.max_sentences} sentences/split" if self.max_sentences else "full corpora"
         epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
-        word_dropout = self.word_dropout if self.features and tagging else 0.0
+        word_dropout = self.word_dropout_in(group)
         regular = f"dropout {self.dropout:g}" + (f", word dropout {word_dropout:g}" if word_dropout else "")
         return f"{epochs} (patience {self.patience}), {regular}, {' + '.join(inputs)}, {outputs}, {size}"
 
@@ -130,7 +134,7 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
         word_vectors=s.features and group in VECTOR_GROUPS, crf=span_crf,
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
         lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
-        pooling=s.pooling, word_dropout=s.word_dropout if s.features and tagging else 0.0,
+        pooling=s.pooling, word_dropout=s.word_dropout_in(group),
         early_stopping_patience=s.patience if s.epochs > s.patience else None, **TRAIN)
     return table.assign(sharing=variant, setup=s.setup(group))
 
