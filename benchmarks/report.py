@@ -37,8 +37,10 @@ def _shared_note(info: dict, load_now: str) -> str:
 
 def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.datetime,
                  seconds: dict[str, float], settings: quality.Settings, quality_table: pd.DataFrame | None,
-                 *, quick: bool, argv: list[str] | None, pending: list[str] = (), earlier: int = 0) -> None:
-    """RESULTS.md and results.csv (and quality_runs.csv) in ``out_dir``; ``pending``: benchmarks not yet run."""
+                 *, quick: bool, argv: list[str] | None, pending: list[str] = (), earlier: int = 0,
+                 quality_kept: bool = False) -> None:
+    """RESULTS.md and results.csv (and quality_runs.csv) in ``out_dir``; ``pending``: benchmarks not yet run;
+    ``quality_kept``: ``quality_table`` holds earlier runs only (this run did not train it; the CSV is kept)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame([{"benchmark": r.benchmark, "name": r.name, "value": r.value, "unit": r.unit.strip(),
                            "target": r.target, "verdict": r.verdict, "note": r.note} for r in rows])
@@ -105,18 +107,23 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                 else "full corpora")
         this_run = quality.run_label(started)
         earlier_cells = quality.from_earlier_run(quality_table, this_run)
+        how = (f"{settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run (early stopping after "
+               f"{settings.patience} epochs without a better dev score; the best dev epoch is kept), {size}, default "
+               f"encoder (2-layer BiLSTM, 64 units, embeddings 64) with dropout {settings.dropout:g}, Adam at 5e-3, "
+               "sampling \"all\" (joint batches for tasks on the same sentences). Runs are ordered single-task and "
+               "hard sharing first (all seeds), then soft sharing, then LM pretraining, seeds outermost within "
+               f"each, and shared out to {settings.jobs} worker process(es) with one TensorFlow thread each; runs "
+               "that did not start within the budget are listed in the results table.")
+        if quality_kept:
+            how = ("This run did not train the quality table (`--only`): every cell is kept from the benchmark runs "
+                   "named in the table of setups below, and each run's setup is stored beside it.")
+        else:
+            how = (f"Budget: {settings.budget_s:.0f} s of wall time for this run's part of the table on the machine "
+                   f"above (`--budget`); {how}")
         parts += [
             "## Quality (benchmark 7)",
             "",
-            f"Budget: {settings.budget_s:.0f} s of wall time for this run's part of the table on the machine "
-            f"above (`--budget`); {settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run "
-            f"(early stopping after {settings.patience} epochs without a better dev score; the best dev epoch "
-            f"is kept), {size}, default encoder (2-layer BiLSTM, 64 units, embeddings 64) with dropout "
-            f"{settings.dropout:g}, Adam at 5e-3, sampling \"all\" (joint batches for tasks on the same "
-            "sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft sharing, then "
-            f"LM pretraining, seeds outermost within each, and shared out to {settings.jobs} worker process(es) "
-            "with one TensorFlow thread each; runs that did not start within the budget are listed in the "
-            "results table. Scores in %, test split, mean ± std over seeds (n = seeds run).",
+            f"{how} Scores in %, test split, mean ± std over seeds (n = seeds run).",
             "",
             quality.__doc__.split("\n\n", 1)[1].strip(),
             "",
@@ -142,7 +149,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
             "Model. EMNLP. — Tjong Kim Sang, E. F. 2002. Introduction to the CoNLL-2002 Shared Task. CoNLL.",
             "",
         ]
-        quality_table.to_csv(out_dir / "quality_runs.csv", index=False)
+        if not quality_kept:
+            quality_table.to_csv(out_dir / "quality_runs.csv", index=False)
     parts += ["## Time per benchmark", "",
               _md(pd.DataFrame({"benchmark": list(seconds), "seconds": [f"{s:.0f}" for s in seconds.values()]})),
               ""]

@@ -92,6 +92,17 @@ def _earlier_rows(out_dir: Path, selected: list[str]) -> list:
                 r.verdict, marked(str(r.note))) for r in keep.itertuples()]
 
 
+def _kept_quality_table(out_dir: Path | None, selected: list[str]):
+    """The quality runs of out_dir/quality_runs.csv when this run does not train the quality table (``--only``
+    without quality), so that RESULTS.md keeps its quality section; None when there is nothing to keep."""
+    import pandas as pd
+
+    path = out_dir / "quality_runs.csv" if out_dir is not None else None
+    if "quality" in selected or path is None or not path.exists():
+        return None
+    return pd.read_csv(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -133,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
         "playground": lambda: playground.playground_latency(3 if quick else 5),
     }
-    rows, seconds, quality_table = [], {}, None
     out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
     earlier = _earlier_rows(out_dir, selected) if out_dir is not None and not quick else []
+    rows, seconds = [], {}
+    quality_table = _kept_quality_table(out_dir, selected) if not quick else None
+    quality_kept = quality_table is not None
     for name in selected:
         t0 = time.perf_counter()
         print(f"== {name}", flush=True)
@@ -160,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += new
         if out_dir is not None:  # rewritten after every benchmark: a stopped run still leaves its results
             write_report(out_dir, rows + earlier, info, started, seconds, settings, quality_table, quick=quick,
-                         argv=argv, pending=selected[selected.index(name) + 1:], earlier=len(earlier))
+                         argv=argv, pending=selected[selected.index(name) + 1:], earlier=len(earlier),
+                         quality_kept=quality_kept)
     if out_dir is not None:
         print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.csv'}")
     failed = sum(r.verdict == "FAIL" for r in rows)

@@ -65,6 +65,32 @@ def test_an_only_run_keeps_the_other_benchmarks_rows(tmp_path):
     assert run._earlier_rows(again, ["quality"])[0].note == "largest kernel [earlier run]"  # kept twice: one mark
 
 
+def test_an_only_run_without_quality_keeps_the_quality_section(tmp_path):
+    """`--only notebooks` re-times notebooks: RESULTS.md still shows the quality table, every cell marked as
+    kept, and quality_runs.csv is left byte for byte as it was."""
+    import datetime
+
+    from benchmarks.report import write_report
+
+    assert run._kept_quality_table(tmp_path, ["notebooks"]) is None  # no earlier quality runs: nothing to keep
+    _table([1.0, 1.2, 0.9]).assign(setup="old setup", run="2026-01-01 00:00").to_csv(
+        tmp_path / "quality_runs.csv", index=False)
+    before = (tmp_path / "quality_runs.csv").read_bytes()
+    assert run._kept_quality_table(tmp_path, ["notebooks", "quality"]) is None  # quality re-runs: nothing kept
+    kept = run._kept_quality_table(tmp_path, ["notebooks"])
+    assert len(kept) == 6
+    started = datetime.datetime(2026, 2, 1, 12, 0)
+    rows = [Row("notebooks", "4. fast mode, whole series", 300.0, " s", "≤ 480 s", "PASS", "")]
+    write_report(tmp_path, rows, {"cpus": "2"}, started, {"notebooks": 1.0}, quality.Settings(), kept, quick=False,
+                 argv=["--only", "notebooks"], quality_kept=True)
+    report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert "did not train the quality table" in report and "Budget:" not in report
+    chunk_line = next(line for line in report.splitlines() if line.startswith("| chunk | f1"))
+    assert chunk_line.count("†") == 2  # single-task and hard sharing, both from the earlier run
+    assert "old setup" in report
+    assert (tmp_path / "quality_runs.csv").read_bytes() == before
+
+
 def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_setup(tmp_path):
     old = _table([1.0, 1.2, 0.9]).assign(setup="old setup", run="2026-01-01 00:00")
     ner = old.assign(task="ner_es")
