@@ -109,7 +109,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         earlier_cells = quality.from_earlier_run(quality_table, this_run)
         how = (f"{settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run (early stopping after "
                f"{settings.patience} epochs without a better dev score; the best dev epoch is kept), {size}, default "
-               f"encoder (2-layer BiLSTM, 64 units, embeddings 64) with dropout {settings.dropout:g}, Adam at 5e-3, "
+               f"encoder (2-layer BiLSTM, 64 units, embeddings 64) with dropout {settings.dropout:g}, Adam at "
+               f"{settings.learning_rate:g} (sentence groups: {settings.sentence_learning_rate:g}), "
                "sampling \"all\" (joint batches for tasks on the same sentences). Runs are ordered single-task and "
                "hard sharing first (all seeds), then soft sharing, then LM pretraining, seeds outermost within "
                f"each, and shared out to {settings.jobs} worker process(es) with one TensorFlow thread each; runs "

@@ -113,7 +113,8 @@ def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_se
 
 def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     """The quality settings reach run_experiment: CRF on the span task, POS at layer 1, max pooling for the
-    sentence groups, word dropout where a char CNN still sees the word; the setup text names what changed."""
+    sentence groups, word dropout where a char CNN still sees the word, a learning rate per group; the setup
+    text names what changed."""
     calls = []
 
     def fake(tasks, sharings, **kwargs):
@@ -128,9 +129,11 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert kwargs["crf"] == ["chunk"] and kwargs["read_layers"] == {"pos": 1} and kwargs["chars"]
     assert kwargs["word_dropout"] == 0.1 and set(frame.sharing) == {"lm_hard"}
     assert "word dropout 0.1" in frame.setup.iloc[0] and "CRF on chunk" in frame.setup.iloc[0]
+    assert kwargs["learning_rate"] == 5e-3 and "Adam 0.005" in frame.setup.iloc[0]
     quality.run_one(("sentiment", "subjectivity"), "soft", 1, settings)
     tasks, sharings, kwargs = calls[-1]
     assert kwargs["pooling"] == "max" and not kwargs["crf"] and not kwargs["chars"] and kwargs["word_vectors"]
     assert kwargs["word_dropout"] == 0.0 and "word dropout" not in settings.setup(("sentiment", "subjectivity"))
     assert "max pooling" in settings.setup(("sentiment", "subjectivity"))
+    assert kwargs["learning_rate"] == 1e-3 and "Adam 0.001" in settings.setup(("sentiment", "subjectivity"))
     assert "pooling" not in quality.Settings().setup(("ner_nl", "pos_nl"))
