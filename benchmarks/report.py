@@ -107,20 +107,20 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                 else "full corpora")
         this_run = quality.run_label(started)
         earlier_cells = quality.from_earlier_run(quality_table, this_run)
-        how = (f"{settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run (early stopping after "
-               f"{settings.patience} epochs without a better dev score; the best dev epoch is kept), {size}, default "
-               f"encoder (2-layer BiLSTM, 64 units, embeddings 64) with dropout {settings.dropout:g}, Adam at "
-               f"{settings.learning_rate:g} (sentence groups: {settings.sentence_learning_rate:g}), "
-               "sampling \"all\" (joint batches for tasks on the same sentences). Runs are ordered single-task and "
-               "hard sharing first (all seeds), then soft sharing, then LM pretraining, seeds outermost within "
-               f"each, and shared out to {settings.jobs} worker process(es) with one TensorFlow thread each; runs "
-               "that did not start within the budget are listed in the results table.")
         if quality_kept:
             how = ("This run did not train the quality table (`--only`): every cell is kept from the benchmark runs "
                    "named in the table of setups below, and each run's setup is stored beside it.")
         else:
             how = (f"Budget: {settings.budget_s:.0f} s of wall time for this run's part of the table on the machine "
-                   f"above (`--budget`); {how}")
+                   f"above (`--budget`); {settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run "
+                   f"(early stopping after {settings.patience} epochs without a better dev score; the best dev epoch "
+                   f"is kept), {size}, default encoder (2-layer BiLSTM, 64 units, embeddings 64) with dropout "
+                   f"{settings.dropout:g}, Adam at {settings.learning_rate:g} (sentence groups: "
+                   f"{settings.sentence_learning_rate:g}), sampling \"all\" (joint batches for tasks on the same "
+                   "sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft sharing, "
+                   f"then LM pretraining, seeds outermost within each, and shared out to {settings.jobs} worker "
+                   "process(es) with one TensorFlow thread each; runs that did not start within the budget are "
+                   "listed in the results table.")
         parts += [
             "## Quality (benchmark 7)",
             "",

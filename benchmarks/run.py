@@ -15,7 +15,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -92,7 +95,7 @@ def _earlier_rows(out_dir: Path, selected: list[str]) -> list:
                 r.verdict, marked(str(r.note))) for r in keep.itertuples()]
 
 
-def _kept_quality_table(out_dir: Path | None, selected: list[str]):
+def _kept_quality_table(out_dir: Path | None, selected: list[str]) -> pd.DataFrame | None:
     """The quality runs of out_dir/quality_runs.csv when this run does not train the quality table (``--only``
     without quality), so that RESULTS.md keeps its quality section; None when there is nothing to keep."""
     import pandas as pd
