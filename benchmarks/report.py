@@ -107,6 +107,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                 else "full corpora")
         this_run = quality.run_label(started)
         earlier_cells = quality.from_earlier_run(quality_table, this_run)
+        kept_why = ("this run did not train the quality table" if quality_kept else "this run re-ran other "
+                    "groups or variants, see `--quality-groups` / `--quality-variants`")
         if quality_kept:
             how = ("This run did not train the quality table (`--only`): every cell is kept from the benchmark runs "
                    "named in the table of setups below, and each run's setup is stored beside it.")
@@ -130,8 +132,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
             "",
             _md(quality.quality_table(quality_table, this_run)) if len(quality_table) else "No quality run finished.",
             "",
-            *(["† kept from an earlier run (this run re-ran other groups or variants, see `--quality-groups` / "
-               "`--quality-variants`); its setup is in the next table.", ""] if earlier_cells else []),
+            *([f"† kept from an earlier run ({kept_why}); its setup is in the next table.", ""]
+              if earlier_cells else []),
             "Where each cell comes from: the setup of its runs (`quality_runs.csv` stores it beside every run) "
             "and the benchmark run that trained them:",
             "",
