@@ -107,12 +107,12 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                 else "full corpora")
         this_run = quality.run_label(started)
         earlier_cells = quality.from_earlier_run(quality_table, this_run)
-        kept_why = ("this run did not train the quality table" if quality_kept else "this run re-ran other "
-                    "groups or variants, see `--quality-groups` / `--quality-variants`")
         if quality_kept:
+            kept_why = "this run did not train the quality table"
             how = ("This run did not train the quality table (`--only`): every cell is kept from the benchmark runs "
                    "named in the table of setups below, and each run's setup is stored beside it.")
         else:
+            kept_why = "this run re-ran other groups or variants, see `--quality-groups` / `--quality-variants`"
             how = (f"Budget: {settings.budget_s:.0f} s of wall time for this run's part of the table on the machine "
                    f"above (`--budget`); {settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run "
                    f"(early stopping after {settings.patience} epochs without a better dev score; the best dev epoch "
