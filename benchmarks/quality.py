@@ -238,9 +238,9 @@ def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def _gains(table: pd.DataFrame) -> list[tuple[str, str, float, float, float, int]]:
-    """Paired (same seed, same setup) gain of each multi-task variant over single-task: task, variant, mean,
-    low, high, n."""
+def _paired_differences(table: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
+    """Every multi-task cell as (task, variant, its score minus single-task's in points, one per seed and setup
+    both sides share); the array is empty when no single-task run has the same seed and setup."""
     out = []
     if "setup" not in table:
         table = table.assign(setup="")
@@ -250,13 +250,27 @@ def _gains(table: pd.DataFrame) -> list[tuple[str, str, float, float, float, int
         single = scores[scores.sharing == "none"].set_index(["seed", "setup"]).value
         for variant in VARIANTS[1:]:
             other = scores[scores.sharing == variant].set_index(["seed", "setup"]).value
-            common = sorted(set(single.index) & set(other.index))
-            if not common:
-                continue
-            diff = 100 * (other[common] - single[common]).to_numpy(float)
-            mean, _, low, high = metrics.mean_ci(diff)
-            out.append((task, variant, mean, low, high, len(common)))
+            if len(other):
+                common = sorted(set(single.index) & set(other.index))
+                out.append((task, variant, 100 * (other[common] - single[common]).to_numpy(float)))
     return out
+
+
+def _gains(table: pd.DataFrame) -> list[tuple[str, str, float, float, float, int]]:
+    """Paired (same seed, same setup) gain of each multi-task variant over single-task: task, variant, mean,
+    low, high, n."""
+    out = []
+    for task, variant, diff in _paired_differences(table):
+        if len(diff):
+            mean, _, low, high = metrics.mean_ci(diff)
+            out.append((task, variant, mean, low, high, len(diff)))
+    return out
+
+
+def unpaired_cells(table: pd.DataFrame) -> list[str]:
+    """Multi-task cells that no single-task run shares a seed and setup with (e.g. a partial re-run changed
+    the setup of one side): the gain table leaves them out, so RESULTS.md names them."""
+    return [f"{task} {VARIANT_NAMES[variant]}" for task, variant, diff in _paired_differences(table) if not len(diff)]
 
 
 def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,

@@ -107,6 +107,7 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                 else "full corpora")
         this_run = quality.run_label(started)
         earlier_cells = quality.from_earlier_run(quality_table, this_run)
+        unpaired = quality.unpaired_cells(quality_table) if len(quality_table) else []
         if quality_kept:
             kept_why = "this run did not train the quality table"
             how = ("This run did not train the quality table (`--only`): every cell is kept from the benchmark runs "
@@ -144,6 +145,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
             "",
             _md(quality.gains_frame(quality_table).round(3)) if len(quality_table) else "n/a",
             "",
+            *([f"Not in the gain table, as no single-task run has their seed and setup (re-run the group's "
+               f"single-task cell to pair them): {', '.join(unpaired)}.", ""] if unpaired else []),
             "Sources: Kim, Y. 2014. Convolutional Neural Networks for Sentence Classification. EMNLP. — "
             "Liu, P., Qiu, X. & Huang, X. 2016. Recurrent Neural Network for Text Classification with "
             "Multi-Task Learning. IJCAI. — Collobert, R. et al. 2011. Natural Language Processing (Almost) "

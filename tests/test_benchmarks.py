@@ -87,7 +87,7 @@ def test_an_only_run_without_quality_keeps_the_quality_section(tmp_path):
     assert "did not train the quality table" in report and "Budget:" not in report and "re-ran" not in report
     chunk_line = next(line for line in report.splitlines() if line.startswith("| chunk | f1"))
     assert chunk_line.count("†") == 2  # single-task and hard sharing, both from the earlier run
-    assert "old setup" in report
+    assert "old setup" in report and "Not in the gain table" not in report  # every multi-task cell is paired
     assert (tmp_path / "quality_runs.csv").read_bytes() == before
 
 
@@ -103,12 +103,22 @@ def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_se
     merged = pd.concat([new, kept], ignore_index=True)
     gains = quality.gains_frame(merged)
     assert list(gains.task) == ["ner_es"]  # chunk: single-task and hard now have different setups
+    assert quality.unpaired_cells(merged) == ["chunk hard sharing"]  # ... and RESULTS.md says so
+    assert quality.unpaired_cells(pd.concat([old, ner])) == []
     table = quality.quality_table(merged, current_run="now").set_index("task")
     assert table.loc["chunk", "hard sharing"].endswith("†") and not table.loc["chunk", "single-task"].endswith("†")
     chunk_row = _row(quality.quality_rows(merged, [], "(now)", current_run="now"), "7. chunk")
     assert chunk_row.note.endswith("(now)")  # best mean: the new single-task runs (95)
     assert "earlier run" in _row(quality.quality_rows(merged, [], "(now)", current_run="now"), "7. ner_es").note
     assert set(quality.setups_frame(merged).setup) == {"old setup", "new setup"}
+    import datetime
+
+    from benchmarks.report import write_report
+
+    write_report(tmp_path, quality.quality_rows(merged, [], "(now)"), {"cpus": "2"}, datetime.datetime(2026, 2, 1, 12, 0), {"quality": 1.0}, settings,
+                 merged, quick=False, argv=["--only", "quality"])
+    report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert "as no single-task run has their seed and setup" in report and "pair them): chunk hard sharing." in report
 
 
 def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
