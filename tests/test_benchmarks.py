@@ -115,8 +115,9 @@ def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_se
 
     from benchmarks.report import write_report
 
-    write_report(tmp_path, quality.quality_rows(merged, [], "(now)"), {"cpus": "2"}, datetime.datetime(2026, 2, 1, 12, 0), {"quality": 1.0}, settings,
-                 merged, quick=False, argv=["--only", "quality"])
+    write_report(tmp_path, quality.quality_rows(merged, [], "(now)"), {"cpus": "2"},
+                 datetime.datetime(2026, 2, 1, 12, 0), {"quality": 1.0}, settings, merged, quick=False,
+                 argv=["--only", "quality"])
     report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
     assert "as no single-task run has their seed and setup" in report and "pair them): chunk hard sharing." in report
 
