@@ -1,10 +1,13 @@
 """Tests for the benchmark bookkeeping that decides verdicts (no training: synthetic tables)."""
 from __future__ import annotations
 
+import datetime
+
 import pandas as pd
 
 from benchmarks import quality, run
 from benchmarks.common import Row
+from benchmarks.report import write_report
 from mtl_helpers import experiments
 
 
@@ -68,10 +71,6 @@ def test_an_only_run_keeps_the_other_benchmarks_rows(tmp_path):
 def test_an_only_run_without_quality_keeps_the_quality_section(tmp_path):
     """`--only notebooks` re-times notebooks: RESULTS.md still shows the quality table, every cell marked as
     kept, and quality_runs.csv is left byte for byte as it was."""
-    import datetime
-
-    from benchmarks.report import write_report
-
     assert run._kept_quality_table(tmp_path, ["notebooks"]) is None  # no earlier quality runs: nothing to keep
     _table([1.0, 1.2, 0.9]).assign(setup="old setup", run="2026-01-01 00:00").to_csv(
         tmp_path / "quality_runs.csv", index=False)
@@ -111,10 +110,6 @@ def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_se
     assert chunk_row.note.endswith("(now)")  # best mean: the new single-task runs (95)
     assert "earlier run" in _row(quality.quality_rows(merged, [], "(now)", current_run="now"), "7. ner_es").note
     assert set(quality.setups_frame(merged).setup) == {"old setup", "new setup"}
-    import datetime
-
-    from benchmarks.report import write_report
-
     write_report(tmp_path, quality.quality_rows(merged, [], "(now)"), {"cpus": "2"},
                  datetime.datetime(2026, 2, 1, 12, 0), {"quality": 1.0}, settings, merged, quick=False,
                  argv=["--only", "quality"])
