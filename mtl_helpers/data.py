@@ -47,7 +47,7 @@ TASK_NAMES: tuple[str, ...] = CORPUS_TASKS + ("lm",) + TOY_TASK_NAMES
 
 # NLTK package name of every corpus this module reads.
 CORPORA: tuple[str, ...] = ("sentence_polarity", "subjectivity", "conll2000", "conll2002")
-# Unlabelled English text for embeddings.word_vectors (notebook 07, the benchmarks' quality table).
+# Unlabelled English text for embeddings.word_vectors and language-model pretraining (lm_sources).
 TEXT_CORPORA: tuple[str, ...] = ("movie_reviews", "brown")
 
 PROJECT_NLTK_DATA: Path = Path(__file__).resolve().parents[1] / "data" / "nltk_data"
@@ -247,6 +247,32 @@ def _read_corpus(corpus: str, location: tuple[str, str]) -> dict[str, list]:
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def unlabeled_sentences(corpora: tuple[str, ...] = TEXT_CORPORA) -> tuple[tuple[str, ...], ...]:
+    """Token sentences of the unlabelled TEXT_CORPORA ``corpora``, case kept (read once per process; no
+    labels are read). movie_reviews is lower-cased as shipped; Brown keeps its capitals.
+
+    Raises CorpusMissingError (with the download command) when a corpus is not installed.
+    """
+    import nltk.corpus.reader as readers
+
+    unknown = [c for c in corpora if c not in TEXT_CORPORA]
+    if unknown:
+        raise ValueError(f"unknown unlabelled corpus {unknown}; use some of {', '.join(TEXT_CORPORA)}.")
+    sentences: list[tuple[str, ...]] = []
+    for corpus in corpora:
+        root = _root(_locate(corpus))
+        if corpus == "movie_reviews":  # one tokenized sentence per line (its sents() would need punkt)
+            reader = readers.PlaintextCorpusReader(root, r"(neg|pos)/.*\.txt", encoding="ascii")
+            sentences += [tuple(line.split()) for f in reader.fileids()
+                          for line in reader.raw(f).splitlines() if line.strip()]
+        else:  # brown
+            reader = readers.CategorizedTaggedCorpusReader(root, r"c[a-z]\d\d", cat_file="cats.txt",
+                                                           encoding="ascii")
+            sentences += [tuple(s) for s in reader.sents()]
+    return tuple(sentences)
+
+
 # --------------------------------------------------------------------------------------------------
 # Tasks
 # --------------------------------------------------------------------------------------------------
@@ -308,7 +334,8 @@ def _build_task(name: str, seed: int, caps: tuple[int, int, int] | None, fractio
 
         task = toy.make_task(name, size=toy_size, relatedness=relatedness, seed=seed)
     elif name == "lm":
-        sources = [_build_task(s, seed, caps, 1.0, relatedness, toy_size, ()) for s in lm_sources]
+        sources = [_text_task(s, seed, caps) if s in TEXT_CORPORA else
+                   _build_task(s, seed, caps, 1.0, relatedness, toy_size, ()) for s in lm_sources]
         rng = np.random.default_rng([seed, 7])
         splits = {s: Split(_permute([t for src in sources for t in src.split(s).tokens], rng)) for s in SPLITS}
         corpora = "+".join(dict.fromkeys(src.corpus for src in sources))
@@ -317,6 +344,15 @@ def _build_task(name: str, seed: int, caps: tuple[int, int, int] | None, fractio
     else:
         task = _corpus_task(name, seed)
     return _cap(task, caps, fraction)
+
+
+def _text_task(corpus: str, seed: int, caps: tuple[int, int, int] | None) -> TaskData:
+    """The sentences of an unlabelled text corpus as a label-free task: a seeded 90/5/5 split (the text is
+    for training; dev follows the language model's perplexity)."""
+    items = _permute(list(map(list, unlabeled_sentences((corpus,)))), np.random.default_rng(seed))
+    n_train, n_dev = round(0.9 * len(items)), round(0.05 * len(items))
+    splits = [Split(items[:n_train]), Split(items[n_train:n_train + n_dev]), Split(items[n_train + n_dev:])]
+    return _cap(TaskData(corpus, "lm", corpus, [], *splits, f"the text of {corpus}"), caps, 1.0)
 
 
 def _copy(task: TaskData) -> TaskData:
@@ -329,6 +365,8 @@ def _copy(task: TaskData) -> TaskData:
 
 
 def _corpora_of(name: str, lm_sources: tuple[str, ...]) -> list[str]:
+    if name in TEXT_CORPORA:
+        return [name]
     if name == "lm":
         return [c for s in lm_sources for c in _corpora_of(s, ())]
     return [_CORPUS_INFO[name][1]] if name in _CORPUS_INFO else []
@@ -348,7 +386,8 @@ def load_task(name: str, *, seed: int = 0, fraction: float = 1.0, max_sentences:
     fraction: then keep this fraction (0, 1] of TRAIN only (its first sentences: nested across fractions).
     relatedness, toy_size: toy tasks only (toy_size = sentences over all splits; default TOY_SIZE,
         TOY_SIZE_FAST in fast mode). Toy tasks get no fast-mode cap (toy_size already makes them small).
-    lm_sources: the tasks whose text the "lm" task reads (train text for train, dev for dev, ...).
+    lm_sources: what the "lm" task reads: task names (train text for train, dev for dev, ...) and / or
+        unlabelled TEXT_CORPORA ("movie_reviews", "brown"; a seeded 90/5/5 split of their sentences).
     Other tasks ignore the arguments that do not concern them, so load_tasks can pass the same to all.
     """
     if name not in TASK_NAMES:
@@ -363,10 +402,11 @@ def load_task(name: str, *, seed: int = 0, fraction: float = 1.0, max_sentences:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}; pass e.g. seed=0.")
     lm_sources = tuple(lm_sources)
     if name == "lm":
-        bad = [s for s in lm_sources if s not in TASK_NAMES or s == "lm"]
+        bad = [s for s in lm_sources if s not in TASK_NAMES + TEXT_CORPORA or s == "lm"]
         if bad or not lm_sources:
-            raise ValueError(f"lm_sources {lm_sources!r} must be a non-empty tuple of task names other than 'lm'; "
-                             "pass e.g. lm_sources=('sentiment', 'pos').")
+            raise ValueError(f"lm_sources {lm_sources!r} must be a non-empty tuple of task names other than 'lm' "
+                             f"or text corpora ({', '.join(TEXT_CORPORA)}); pass e.g. lm_sources=('sentiment', "
+                             "'movie_reviews').")
     else:
         lm_sources = ()
     for corpus in _corpora_of(name, lm_sources):

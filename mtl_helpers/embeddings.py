@@ -26,31 +26,6 @@ UNLABELED_CORPORA: tuple[str, ...] = data.TEXT_CORPORA
 MIN_COUNT: int = 2  # words rarer than this in the text get no vector (too few contexts to place them)
 
 
-@functools.lru_cache(maxsize=None)
-def unlabeled_sentences(corpora: tuple[str, ...] = UNLABELED_CORPORA) -> tuple[tuple[str, ...], ...]:
-    """Lower-cased token sentences of ``corpora`` (read once per process). No labels are read.
-
-    Raises data.CorpusMissingError (with the download command) when a corpus is not installed.
-    """
-    import nltk.corpus.reader as readers
-
-    unknown = [c for c in corpora if c not in UNLABELED_CORPORA]
-    if unknown:
-        raise ValueError(f"unknown unlabelled corpus {unknown}; use some of {', '.join(UNLABELED_CORPORA)}.")
-    sentences: list[tuple[str, ...]] = []
-    for corpus in corpora:
-        root = data._root(data._locate(corpus))
-        if corpus == "movie_reviews":  # one tokenized sentence per line (its sents() would need punkt)
-            reader = readers.PlaintextCorpusReader(root, r"(neg|pos)/.*\.txt", encoding="ascii")
-            sentences += [tuple(line.lower().split()) for f in reader.fileids()
-                          for line in reader.raw(f).splitlines() if line.strip()]
-        else:  # brown
-            reader = readers.CategorizedTaggedCorpusReader(root, r"c[a-z]\d\d", cat_file="cats.txt",
-                                                           encoding="ascii")
-            sentences += [tuple(w.lower() for w in s) for s in reader.sents()]
-    return tuple(sentences)
-
-
 def ppmi_svd(sentences: Sequence[Sequence[str]], words: Sequence[str], *, dim: int = 64, window: int = 5,
              contexts: int = 20000, alpha: float = 0.75, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Vectors for ``words`` from co-occurrence counts in ``sentences``.
@@ -103,8 +78,9 @@ def ppmi_svd(sentences: Sequence[Sequence[str]], words: Sequence[str], *, dim: i
 
 @functools.lru_cache(maxsize=4)
 def _text_vectors(corpora: tuple[str, ...], dim: int, seed: int) -> tuple[dict[str, int], np.ndarray]:
-    """PPMI-SVD vectors of every word seen at least MIN_COUNT times in ``corpora`` (once per process)."""
-    sentences = unlabeled_sentences(corpora)
+    """PPMI-SVD vectors of every word seen at least MIN_COUNT times in the lower-cased text of ``corpora``
+    (once per process)."""
+    sentences = [tuple(w.lower() for w in s) for s in data.unlabeled_sentences(corpora)]
     counts = Counter(w for s in sentences for w in s)
     words = sorted(w for w, n in counts.items() if n >= MIN_COUNT)
     vectors, found = ppmi_svd(sentences, words, dim=dim, seed=seed)

@@ -19,7 +19,8 @@ propagation, so the reader can see where padding is handled).
 
 No peeking for the language model: the BiLSTM keeps its two directions as two separate stacks (as in ELMo,
 Peters et al. 2018): layer l's forward LSTM reads only the forward half of layer l−1. So the forward half of
-every layer at position t has seen tokens 0..t only, and the LM head reads just that half. With the
+every layer at position t has seen tokens 0..t only, and the LM head reads just that half (a bidirectional
+head also predicts the previous word from the backward half, which has seen tokens t..n only). With the
 Transformer the LM task runs the (shared) layers with a causal mask. Targets are next words: input
 [BOS]+w, target w+[EOS].
 
@@ -44,6 +45,8 @@ import tensorflow as tf
 from keras import ops
 
 KINDS = ("classification", "tagging", "lm", "seq2seq")  # same as mtl_helpers.data.KINDS
+#: an lm head predicts at least the four special ids (padding, <unk>, <s>, </s>) and one word
+LM_MIN_OUTPUTS = 5
 ENCODER_KINDS = ("bilstm", "transformer")
 UNK_ID, FIRST_WORD_ID = 1, 4  # token ids: 0..3 = <pad>, <unk>, <s>, </s> (data.Vocabulary.SPECIALS), then words
 POOLINGS = ("mean", "max", "mean_max")  # ClassificationHead: sentence vector = mean, max, or both side by side
@@ -109,6 +112,8 @@ class TaskSpec:
     read_layer: int | None = None  # encoder layer (1-based) the head reads from; None = top layer
     crf: bool = False  # tagging only: a linear-chain CRF output layer (mtl_helpers.crf) instead of per-token softmax
     pooling: str = "mean"  # classification only: how token states become one sentence vector (POOLINGS)
+    #: lm only (BiLSTM): the backward half also predicts the PREVIOUS word, so pretraining trains both halves
+    bidirectional: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9_]+", self.name):
@@ -131,7 +136,10 @@ class TaskSpec:
         if self.pooling != "mean" and self.kind != "classification":
             raise ValueError(f"task {self.name!r}: pooling={self.pooling!r} needs a classification task (it "
                              f"pools a sentence into one vector), not kind={self.kind!r}; drop pooling.")
-        self.crf = bool(self.crf)
+        if self.bidirectional and self.kind != "lm":
+            raise ValueError(f"task {self.name!r}: bidirectional=True needs an lm task (it predicts the previous "
+                             f"word too), not kind={self.kind!r}; drop bidirectional.")
+        self.crf, self.bidirectional = bool(self.crf), bool(self.bidirectional)
         self.num_outputs = int(self.num_outputs)
         self.read_layer = None if self.read_layer is None else int(self.read_layer)
 
@@ -413,19 +421,34 @@ class TaggingHead(_Head):
 @_register
 class LanguageModelHead(_Head):
     """Next-word logits [B, L, V] from causal states: the first ``forward_units`` features (BiLSTM forward
-    half), or all features (0, for a causally-masked transformer)."""
+    half), or all features (0, for a causally-masked transformer). V may be smaller than the vocabulary:
+    the head then predicts the V most frequent ids, and rarer next words count as <unk> (training.py).
 
-    def __init__(self, num_outputs: int, forward_units: int = 0, **kwargs: Any) -> None:
+    ``bidirectional`` (BiLSTM only): logits [B, L, 2, V], direction 0 = next word from the forward half,
+    direction 1 = previous word from the backward half, through the same output layer (tied, as in ELMo),
+    so LM pretraining trains both halves of every layer instead of leaving the backward half random.
+    """
+
+    def __init__(self, num_outputs: int, forward_units: int = 0, bidirectional: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(num_outputs, **kwargs)
-        self.forward_units = forward_units
+        if bidirectional and not forward_units:
+            raise ValueError("a bidirectional language-model head needs the BiLSTM's forward_units (its states "
+                             "hold a forward and a backward half); use bidirectional=False with a transformer.")
+        self.forward_units, self.bidirectional = forward_units, bool(bidirectional)
         self.out = keras.layers.Dense(num_outputs)
 
     def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
              training: bool = False) -> tf.Tensor:
-        return self.out(states[..., : self.forward_units] if self.forward_units else states)
+        if not self.forward_units:
+            return self.out(states)
+        forward = self.out(states[..., : self.forward_units])
+        if not self.bidirectional:
+            return forward
+        return ops.stack([forward, self.out(states[..., self.forward_units:])], axis=2)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "forward_units": self.forward_units}
+        return {**super().get_config(), "forward_units": self.forward_units, "bidirectional": self.bidirectional}
 
 
 @_register
@@ -513,9 +536,13 @@ def _validate(tasks: list[TaskSpec], encoder: EncoderConfig, sharing: str, share
         if task.read_layer is not None and task.read_layer > encoder.num_layers:
             raise ValueError(f"task {task.name!r}: read_layer={task.read_layer} is outside 1..{encoder.num_layers} "
                              f"(EncoderConfig.num_layers); use 1..{encoder.num_layers} or None for the top layer.")
-        if task.kind == "lm" and task.num_outputs != encoder.vocab_size:
-            raise ValueError(f"lm task {task.name!r} predicts input words: num_outputs ({task.num_outputs}) must "
-                             f"equal EncoderConfig.vocab_size ({encoder.vocab_size}).")
+        if task.kind == "lm" and not LM_MIN_OUTPUTS <= task.num_outputs <= encoder.vocab_size:
+            raise ValueError(f"lm task {task.name!r} predicts input words: num_outputs ({task.num_outputs}) must be "
+                             f"{LM_MIN_OUTPUTS}..EncoderConfig.vocab_size ({encoder.vocab_size}): the vocabulary's "
+                             f"most frequent ids, specials included (rarer next words count as <unk>).")
+        if task.bidirectional and encoder.kind != "bilstm":
+            raise ValueError(f"lm task {task.name!r}: bidirectional=True needs the BiLSTM encoder (its backward half "
+                             f"predicts the previous word), not kind={encoder.kind!r}; drop bidirectional.")
 
 
 @_register
@@ -592,7 +619,8 @@ class MultiTaskModel(keras.Model):
         if spec.kind == "tagging":
             return TaggingHead(spec.num_outputs, crf=spec.crf, name=name)
         if spec.kind == "lm":
-            return LanguageModelHead(spec.num_outputs, enc.hidden_units if enc.kind == "bilstm" else 0, name=name)
+            return LanguageModelHead(spec.num_outputs, enc.hidden_units if enc.kind == "bilstm" else 0,
+                                     bidirectional=spec.bidirectional, name=name)
         return Seq2SeqHead(spec.num_outputs, enc.embedding_dim, enc.hidden_units, enc.dropout, name=name)
 
     def _dummy_inputs(self) -> dict[str, np.ndarray]:

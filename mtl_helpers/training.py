@@ -281,12 +281,35 @@ def _weighted_sums(logits: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor) ->
     return tf.reduce_sum(ce * weights), tf.reduce_sum(weights)
 
 
+def lm_targets(targets: Any, num_outputs: int) -> Any:
+    """Next-word ids for an lm head with ``num_outputs`` outputs: ids it cannot predict (rarer words than
+    its top ``num_outputs``; the vocabulary is ordered by frequency) become <unk>."""
+    return tf.where(targets >= num_outputs, tf.cast(data.Vocabulary.OOV, targets.dtype), targets)
+
+
+def _previous_words(targets: tf.Tensor, weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Targets and weights of the backward LM from the forward ones. Input x = <s> w_1..w_n and forward
+    target y = w_1..w_n </s>, so the word before position t is x_{t-1}: <s> at t = 1, y_{t-2} from t = 2 on;
+    position 0 (<s>) has no previous word and weight 0."""
+    first = tf.zeros_like(targets[:, :1])
+    previous = tf.concat([first, first + data.Vocabulary.BOS, targets[:, :-2]], axis=1)[:, : tf.shape(targets)[1]]
+    return previous, tf.concat([tf.zeros_like(weights[:, :1]), weights[:, 1:]], axis=1)
+
+
 def _head_sums(model: Any, task: str, logits: tf.Tensor, targets: tf.Tensor,
                weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """(Σ loss · weight, Σ weight) of one head: token cross-entropy, or for a CRF head the sentence-level
     −log p(tags | x), weighted by the sentence's first-token weight. Both are divided by the same token
-    count, so a CRF loss reads as "per token" too."""
+    count, so a CRF loss reads as "per token" too. A bidirectional lm head adds the previous-word
+    cross-entropy of its backward half (the loss is then the mean over both directions' predictions)."""
     head = model.task_heads[model.task_names.index(task)]
+    if model.specs[task].kind == "lm":
+        targets = lm_targets(targets, head.num_outputs)
+        if not getattr(head, "bidirectional", False):
+            return _weighted_sums(logits, targets, weights)
+        forward = _weighted_sums(logits[:, :, 0], targets, weights)
+        backward = _weighted_sums(logits[:, :, 1], *_previous_words(targets, weights))
+        return forward[0] + backward[0], forward[1] + backward[1]
     if not getattr(head, "crf", False):
         return _weighted_sums(logits, targets, weights)
     weights = tf.cast(weights, logits.dtype)
@@ -952,7 +975,11 @@ def _collect(task: data.TaskData, split: str, vocab: data.Vocabulary, run: dict[
             best = crf.viterbi(emissions.numpy(), lengths,
                                **{k: v for k, v in decoder.items() if k != "crf"})
         preds += [[task.labels[int(i)] for i in row[:len(sentences[start + k])]] for k, row in enumerate(best)]
-    else:  # lm: next-word predictions and the likelihood of the real next words
+    else:  # lm: next-word predictions and the likelihood of the real next words (forward direction)
+        if len(logits.shape) == 4:  # bidirectional head: [B, L, 2, V]
+            logits = logits[:, :, 0]
+            best = tf.argmax(logits, axis=-1).numpy()
+        targets = lm_targets(tf.constant(targets), int(logits.shape[-1]))
         ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         run["nll"] += float(tf.reduce_sum(ce * weights))
         run["count"] += float(np.sum(weights))

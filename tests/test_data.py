@@ -125,6 +125,21 @@ def test_lm_reads_train_text_of_its_sources_only():
     assert len(lm.train) == 100 and lm.corpus == "sentence_polarity+conll2000"
 
 
+def test_lm_reads_unlabelled_text_corpora_case_kept():
+    lm = data.load_task("lm", lm_sources=("brown", "movie_reviews"), max_sentences=300, seed=1)
+    assert lm.corpus == "brown+movie_reviews" and len(lm.train) == len(lm.dev) == 300
+    text = {tuple(s) for s in data.unlabeled_sentences(("brown", "movie_reviews"))}
+    assert all(tuple(s) in text for s in lm.train.tokens + lm.dev.tokens)
+    assert not {tuple(s) for s in lm.train.tokens} & {tuple(s) for s in lm.dev.tokens}
+    assert any(w[0].isupper() for s in lm.train.tokens for w in s)  # Brown keeps its capitals (char features)
+    assert data.load_task("lm", lm_sources=("brown", "movie_reviews"), max_sentences=300, seed=1).train.tokens \
+        == lm.train.tokens
+    mixed = data.load_task("lm", lm_sources=("sentiment", "movie_reviews"), max_sentences=50)
+    assert mixed.corpus == "sentence_polarity+movie_reviews"
+    with pytest.raises(ValueError, match="or text corpora"):
+        data.load_task("lm", lm_sources=("gutenberg",))
+
+
 def test_toy_tasks_through_load_task():
     tasks = data.load_tasks(data.TOY_TASK_NAMES, toy_size=200, relatedness=0.5, seed=1)
     assert list(tasks) == list(data.TOY_TASK_NAMES)

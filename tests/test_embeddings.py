@@ -71,9 +71,9 @@ def test_word_vectors_from_nltk_text_know_movie_words():
 def test_missing_text_corpus_names_the_download_command(tmp_path, monkeypatch):
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
     with pytest.raises(CorpusMissingError, match="mtl_helpers.data download"):
-        embeddings.unlabeled_sentences.__wrapped__(("movie_reviews",))  # past the per-process cache
+        data.unlabeled_sentences.__wrapped__(("movie_reviews",))  # past the per-process cache
     with pytest.raises(ValueError, match="unknown unlabelled corpus"):
-        embeddings.unlabeled_sentences.__wrapped__(("gutenberg",))
+        data.unlabeled_sentences.__wrapped__(("gutenberg",))
 
 
 def test_notebook_setup_reports_a_missing_text_corpus_at_the_top(tmp_path, monkeypatch, capsys):

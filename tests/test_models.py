@@ -320,6 +320,39 @@ def test_language_model_does_not_peek_through_cross_stitch(kind):
     _assert_lm_does_not_peek(build_model(tasks, encoder(kind, num_layers=2), sharing="cross_stitch"), False)
 
 
+@pytest.mark.parametrize("chars", [False, True])
+def test_bidirectional_lm_sees_only_one_side_per_direction(chars, tmp_path):
+    """Direction 0 (next word) reads tokens 0..t only, direction 1 (previous word) tokens t..n only, through
+    two stacked layers; both use the same output layer, which may predict fewer ids than the vocabulary."""
+    tasks = [TaskSpec("lm", "lm", 12, bidirectional=True), TaskSpec("tag", "tagging", 4)]
+    model = build_model(tasks, encoder(num_layers=2, **({"char_vocab_size": 10} if chars else {})), seed=3)
+    tokens = np.array([[2, 5, 6, 7, 8, 9, 10]], "int32")
+    t = 3
+    later, earlier = tokens.copy(), tokens.copy()
+    later[0, t + 1:], earlier[0, 1:t] = [15, 16, 17], [18, 19]
+    extra = {"chars": np.ones((1, 7, 2), "int32")} if chars else {}
+    logits = {name: np.asarray(model.task_call({"tokens": x, **extra}, "lm"))
+              for name, x in (("base", tokens), ("later", later), ("earlier", earlier))}
+    assert logits["base"].shape == (1, 7, 2, 12)
+    np.testing.assert_allclose(logits["base"][:, : t + 1, 0], logits["later"][:, : t + 1, 0], atol=1e-5)
+    np.testing.assert_allclose(logits["base"][:, t:, 1], logits["earlier"][:, t:, 1], atol=1e-5)
+    assert not np.allclose(logits["base"][:, t + 1:, 0], logits["later"][:, t + 1:, 0])
+    assert not np.allclose(logits["base"][:, :t, 1], logits["earlier"][:, :t, 1])
+    assert len(model.task_heads[0].trainable_weights) == 2  # one output layer (kernel, bias) for both directions
+    _round_trip(model, {"tokens": tokens, **extra}, tmp_path / "bidirectional.keras")
+
+
+def test_lm_spec_checks_outputs_and_direction():
+    with pytest.raises(ValueError, match="bidirectional=True needs an lm task"):
+        TaskSpec("tag", "tagging", 4, bidirectional=True)
+    with pytest.raises(ValueError, match=r"num_outputs \(4\) must be 5..EncoderConfig.vocab_size"):
+        build_model([TaskSpec("lm", "lm", 4)], encoder())
+    with pytest.raises(ValueError, match="must be 5..EncoderConfig.vocab_size"):
+        build_model([TaskSpec("lm", "lm", VOCAB + 1)], encoder())
+    with pytest.raises(ValueError, match="needs the BiLSTM encoder"):
+        build_model([TaskSpec("lm", "lm", VOCAB, bidirectional=True)], encoder("transformer"))
+
+
 def test_decoder_does_not_peek_at_later_target_words(every_head):
     model, chars = every_head
     x = batch(chars=chars)
