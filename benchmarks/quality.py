@@ -13,9 +13,12 @@ character CNN and word dropout (0.1 of the word ids become <unk> in training whi
 word; runs before 2026-11-30 05:00: none). Outputs: the span task of each tagging group (chunk, NER) has a
 CRF output layer (mtl_helpers.crf; runs before 2026-11-30: softmax); the sentence heads max-pool the BiLSTM
 states (runs before 2026-11-30 05:00: mean). Adam's learning rate is 5e-3 for the tagging groups and 1e-3 for
-the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3). Nothing is downloaded beyond NLTK corpora. The published
-"static" numbers use word2vec trained on 100 billion words, and Collobert et al. an LM trained on 852
-million words.
+the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3). LM pretraining (lm_hard) reads, for one
+epoch, the same unlabelled English text for the English groups and the tasks' own train text for the NER
+groups, as a bidirectional LM over the 8,000 most frequent words (stored setups say so after " | "; earlier
+lm_hard runs: the tasks' text, forward half only, whole vocabulary). Nothing is downloaded beyond NLTK
+corpora. The published "static" numbers use word2vec trained on 100 billion words, and Collobert et al. an
+LM trained on 852 million words.
 """
 from __future__ import annotations
 
@@ -73,7 +76,7 @@ CHAR_GROUPS: tuple[tuple[str, str], ...] = (("chunk", "pos"), ("ner_es", "pos_es
 
 
 #: Run order under a budget: single-task and hard sharing first (every seed; the gain row needs pairs),
-#: then soft sharing, then LM pretraining (its full-vocabulary softmax makes it the costliest run).
+#: then soft sharing, then LM pretraining (reading 2.4M tokens of text first makes it the costliest run).
 TIERS: tuple[tuple[str, ...], ...] = (("none", "hard"), ("soft",), ("lm_hard",))
 
 
@@ -101,6 +104,15 @@ class Settings:
     #: epochs) and for the sentence groups (5e-3 overfits the 10k-sentence tasks within a few epochs)
     learning_rate: float = 5e-3
     sentence_learning_rate: float = 1e-3
+    #: LM pretraining (lm_hard): the LM predicts this many most frequent words (rarer ones as <unk>), a softmax
+    #: cheap enough to read the 2.4M training tokens of movie_reviews + brown (runs before 2026-11-30 15:00:
+    #: the whole vocabulary, forward half only, the tasks' own train text)
+    lm_outputs: int = 8000
+
+    def lm_sources_in(self, group: tuple[str, str]) -> tuple[str, ...] | None:
+        """What the LM of ``group`` reads: the unlabelled English text for the English groups, the tasks' own
+        train text (None) for the NER groups (no Spanish or Dutch text is available offline)."""
+        return data.TEXT_CORPORA if self.features and group in VECTOR_GROUPS else None
 
     def word_dropout_in(self, group: tuple[str, str]) -> float:
         """The word dropout runs of ``group`` train with: only where a char CNN reads the dropped words."""
@@ -128,13 +140,28 @@ class Settings:
         return (f"{epochs} (patience {self.patience}), Adam {self.learning_rate_in(group):g}, {regular}, "
                 f"{' + '.join(inputs)}, {outputs}, {size}")
 
+    def variant_setup(self, group: tuple[str, str], variant: str) -> str:
+        """setup(group), plus after " | " what the variant adds (lm_hard: the LM pretraining). A multi-task run
+        pairs with the single-task run of the same seed and the same part before " | " (base_setup)."""
+        if variant != "lm_hard":
+            return self.setup(group)
+        text = " + ".join(self.lm_sources_in(group) or ("the tasks' train text",))
+        epochs = f"{self.lm_epochs} epoch{'s' if self.lm_epochs != 1 else ''}"
+        return f"{self.setup(group)} | LM: {epochs}, bidirectional, on {text}, top {self.lm_outputs} words"
+
+
+def base_setup(setup: str) -> str:
+    """The part of a stored setup that single-task and multi-task runs share (before " | ")."""
+    return str(setup).split(" | ")[0]
+
 
 def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.DataFrame:
     """One (group, variant, seed) run scored on the test split, as experiments.COLUMNS rows.
 
     experiments.run_experiment with this group's inputs: "none" trains one single-task model per task,
-    "hard" / "soft" one joint model, "lm_hard" a hard-shared model whose encoder first reads the tasks'
-    train text as a language model (lm_epochs). Every model of a group gets the same inputs and outputs.
+    "hard" / "soft" one joint model, "lm_hard" a hard-shared model whose encoder first reads unlabelled
+    text (lm_sources_in) as a bidirectional language model (lm_epochs, top lm_outputs words). Every model of a
+    group gets the same inputs and outputs.
     """
     tagging = group in CHAR_GROUPS
     span_crf = [group[0]] if s.features and tagging and s.crf else False  # CRF on the span task (chunk, NER)
@@ -144,10 +171,12 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
         word_vectors=s.features and group in VECTOR_GROUPS, crf=span_crf,
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
         lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
+        lm_sources=s.lm_sources_in(group) if variant == "lm_hard" else None,
+        lm_outputs=s.lm_outputs if variant == "lm_hard" else None,
         pooling=s.pooling, word_dropout=s.word_dropout_in(group),
         early_stopping_patience=s.patience if s.epochs > s.patience else None,
         learning_rate=s.learning_rate_in(group), **TRAIN)
-    return table.assign(sharing=variant, setup=s.setup(group))
+    return table.assign(sharing=variant, setup=s.variant_setup(group, variant))
 
 
 def _worker_start() -> None:
@@ -239,11 +268,10 @@ def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.Dat
 
 
 def _paired_differences(table: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
-    """Every multi-task cell as (task, variant, its score minus single-task's in points, one per seed and setup
-    both sides share); the array is empty when no single-task run has the same seed and setup."""
+    """Every multi-task cell as (task, variant, its score minus single-task's in points, one per seed and base
+    setup both sides share); the array is empty when no single-task run has the same seed and base setup."""
     out = []
-    if "setup" not in table:
-        table = table.assign(setup="")
+    table = table.assign(setup=[base_setup(x) for x in table.setup] if "setup" in table else "")
     for task in sorted(set(table.task)):
         metric = _main(task)
         scores = table[(table.task == task) & (table.metric == metric)]

@@ -110,6 +110,10 @@ def test_a_partial_quality_run_keeps_the_other_cells_and_pairs_gains_within_a_se
     assert chunk_row.note.endswith("(now)")  # best mean: the new single-task runs (95)
     assert "earlier run" in _row(quality.quality_rows(merged, [], "(now)", current_run="now"), "7. ner_es").note
     assert set(quality.setups_frame(merged).setup) == {"old setup", "new setup"}
+    # a variant's own additions (after " | ") do not unpair it from single-task runs of the same base setup
+    lm = old[old.sharing == "hard"].assign(sharing="lm_hard", setup="old setup | LM: 1 epoch")
+    assert quality.unpaired_cells(pd.concat([old, lm])) == []
+    assert [g[:2] for g in quality._gains(pd.concat([old, lm]))] == [("chunk", "hard"), ("chunk", "lm_hard")]
     write_report(tmp_path, quality.quality_rows(merged, [], "(now)"), {"cpus": "2"},
                  datetime.datetime(2026, 2, 1, 12, 0), {"quality": 1.0}, settings, merged, quick=False,
                  argv=["--only", "quality"])
@@ -136,6 +140,11 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert kwargs["word_dropout"] == 0.1 and set(frame.sharing) == {"lm_hard"}
     assert "word dropout 0.1" in frame.setup.iloc[0] and "CRF on chunk" in frame.setup.iloc[0]
     assert kwargs["learning_rate"] == 5e-3 and "Adam 0.005" in frame.setup.iloc[0]
+    assert kwargs["lm_sources"] == ("movie_reviews", "brown") and kwargs["lm_outputs"] == 8000
+    assert frame.setup.iloc[0].endswith(" | LM: 1 epoch, bidirectional, on movie_reviews + brown, top 8000 words")
+    quality.run_one(("ner_nl", "pos_nl"), "lm_hard", 0, settings)
+    assert calls[-1][2]["lm_sources"] is None  # no Dutch text offline: the LM reads the tasks' train text
+    assert "on the tasks' train text" in settings.variant_setup(("ner_nl", "pos_nl"), "lm_hard")
     quality.run_one(("sentiment", "subjectivity"), "soft", 1, settings)
     tasks, sharings, kwargs = calls[-1]
     assert kwargs["pooling"] == "max" and not kwargs["crf"] and not kwargs["chars"] and kwargs["word_vectors"]
