@@ -28,8 +28,8 @@ def _shared_note(info: dict, load_now: str) -> str:
         return ("The machine was not visibly busy with other jobs when the run started (1-minute load average at "
                 f"most the CPU count); the load at the end ({load_now}) is mostly the benchmark's own training "
                 "threads and kernels.")
-    return ("The machine was shared: other people ran heavy jobs (notebooks, test suites, training) on the same "
-            "CPUs during this run, visible in the load averages above (a load above the CPU count means "
+    return ("The machine was shared: other jobs (notebooks, test suites, training) ran on the same CPUs "
+            "when this run started, visible in the load averages above (a load above the CPU count means "
             "processes waited for a CPU). That is why every target is a ratio of two sides measured in the "
             "same run, and why CPU-time ratios are given beside the wall-time ones; absolute times are for "
             "information and would be lower on an idle machine.")
@@ -59,7 +59,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         "",
         "## Machine",
         "",
-        _md(pd.DataFrame({"item": list(info) + ["load average at the end"], "value": list(info.values()) + [load_now]})),
+        _md(pd.DataFrame({"item": list(info) + ["load average at the end"],
+                          "value": list(info.values()) + [load_now]})),
         "",
         _shared_note(info, load_now),
         "",
