@@ -15,7 +15,7 @@ CRF output layer (mtl_helpers.crf; runs before 2026-11-30: softmax); the sentenc
 states (runs before 2026-11-30 05:00: mean). Adam's learning rate is 5e-3 for the tagging groups and 1e-3 for
 the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3). LM pretraining (lm_hard) reads, for one
 epoch, the same unlabelled English text for the English groups and the tasks' own train text for the NER
-groups, as a bidirectional LM over the 8,000 most frequent words (stored setups say so after " | "; earlier
+groups, as a bidirectional LM over the 8,000 most frequent words (each lm_hard setup ends with its LM; earlier
 lm_hard runs: the tasks' text, forward half only, whole vocabulary). Nothing is downloaded beyond NLTK
 corpora. The published "static" numbers use word2vec trained on 100 billion words, and Collobert et al. an
 LM trained on 852 million words.
