@@ -111,7 +111,8 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                    toy_size: int | None = None, progress: bool = False, chars: bool = False,
                    word_vectors: bool = False, crf: bool | Sequence[str] = False,
                    read_layers: Mapping[str, int] | None = None, lm_pretraining: int = 0,
-                   lm_sources: Sequence[str] | None = None, lm_outputs: int | None = None, pooling: str = "mean",
+                   lm_sources: Sequence[str] | None = None, lm_outputs: int | None = None,
+                   lm_bidirectional: bool = False, pooling: str = "mean",
                    **overrides: Any) -> pd.DataFrame:
     """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
 
@@ -130,10 +131,11 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     kept), word_vectors (word embeddings start from mtl_helpers.embeddings' PPMI-SVD vectors of unlabelled
     English text), crf (a CRF output layer: True = on every tagging task, or a list of task names),
     read_layers ({task: encoder layer its head reads}, e.g. {"pos": 1}), lm_pretraining (epochs of
-    language-model pretraining of the shared encoder first; sharing "hard" only; a BiLSTM's LM is
-    bidirectional, so both halves are pretrained), lm_sources (what it reads: None = the tasks' train text,
-    or data.load_task's lm_sources such as ("movie_reviews", "brown")), lm_outputs (the LM predicts the
-    lm_outputs most frequent words, rarer ones as <unk>: a cheaper softmax; None = the whole vocabulary),
+    language-model pretraining of the shared encoder first; sharing "hard" only), lm_sources (what it reads:
+    None = the tasks' train text, or data.load_task's lm_sources such as ("movie_reviews", "brown")),
+    lm_outputs (the LM predicts the lm_outputs most frequent words, rarer ones as <unk>: a cheaper softmax;
+    None = the whole vocabulary), lm_bidirectional (BiLSTM: the backward half predicts the previous word
+    too, so both halves are pretrained; False = the forward half only, as in the benchmarks' table),
     pooling (how classification heads pool a sentence: "mean", "max" or "mean_max"; models.POOLINGS).
 
     Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, metric);
@@ -173,9 +175,9 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     if lm_sources is not None and (isinstance(lm_sources, str) or not lm_sources):
         raise ValueError(f"lm_sources must be None (the tasks' own text) or a non-empty list, got {lm_sources!r}; "
                          "pass e.g. ['movie_reviews', 'brown'].")
-    if (lm_sources is not None or lm_outputs is not None) and not lm_pretraining:
-        raise ValueError("lm_sources and lm_outputs describe the LM pretraining, but lm_pretraining=0; pass "
-                         "lm_pretraining=1 (epochs) or drop them.")
+    if (lm_sources is not None or lm_outputs is not None or lm_bidirectional) and not lm_pretraining:
+        raise ValueError("lm_sources, lm_outputs and lm_bidirectional describe the LM pretraining, but "
+                         "lm_pretraining=0; pass lm_pretraining=1 (epochs) or drop them.")
     if lm_pretraining and list(sharings) != ["hard"]:
         raise ValueError(f"lm_pretraining pretrains the shared encoder, so it needs sharings=['hard'] "
                          f"(got {list(sharings)}); run the other sharings in a separate call.")
@@ -210,7 +212,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                                               pooling=pooling if task.kind == "classification" else "mean")
                  for t, task in loaded.items()}
         lm_heads = [models.TaskSpec("lm", "lm", min(len(vocab), lm_outputs or len(vocab)),
-                                    bidirectional=encoder.kind == "bilstm")] if lm_pretraining else []
+                                    bidirectional=lm_bidirectional)] if lm_pretraining else []
         lm_text = ({"text": data.load_task("lm", seed=seed, max_sentences=max_sentences, lm_sources=tuple(lm_sources))}
                    if lm_pretraining and lm_sources else None)
         train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)

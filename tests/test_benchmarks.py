@@ -140,11 +140,8 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert kwargs["word_dropout"] == 0.1 and set(frame.sharing) == {"lm_hard"}
     assert "word dropout 0.1" in frame.setup.iloc[0] and "CRF on chunk" in frame.setup.iloc[0]
     assert kwargs["learning_rate"] == 5e-3 and "Adam 0.005" in frame.setup.iloc[0]
-    assert kwargs["lm_sources"] == ("movie_reviews", "brown") and kwargs["lm_outputs"] == 8000
-    assert frame.setup.iloc[0].endswith(" | LM: 1 epoch, bidirectional, on movie_reviews + brown, top 8000 words")
-    quality.run_one(("ner_nl", "pos_nl"), "lm_hard", 0, settings)
-    assert calls[-1][2]["lm_sources"] is None  # no Dutch text offline: the LM reads the tasks' train text
-    assert "on the tasks' train text" in settings.variant_setup(("ner_nl", "pos_nl"), "lm_hard")
+    assert frame.setup.iloc[0].endswith(" | LM: 1 epoch, forward half only, on the tasks' train text, whole vocabulary")
+    assert quality.base_setup(frame.setup.iloc[0]) == settings.setup(("chunk", "pos"))
     quality.run_one(("sentiment", "subjectivity"), "soft", 1, settings)
     tasks, sharings, kwargs = calls[-1]
     assert kwargs["pooling"] == "max" and not kwargs["crf"] and not kwargs["chars"] and kwargs["word_vectors"]

@@ -117,6 +117,7 @@ def test_delta_mtl_needs_the_baseline():
     ({"tasks": TASKS, "pooling": "attention"}, "unknown pooling"),
     ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["none", "hard"]}, "needs sharings=\\['hard'\\]"),
     ({"tasks": TASKS, "lm_sources": ["brown"]}, "but lm_pretraining=0"),
+    ({"tasks": TASKS, "lm_bidirectional": True}, "but lm_pretraining=0"),
     ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["hard"], "lm_outputs": 3}, "integer >= 5"),
     ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["hard"], "lm_sources": "brown"}, "non-empty list"),
 ])
@@ -166,8 +167,9 @@ def test_features_crf_read_layers_and_lm_pretraining_reach_the_models(monkeypatc
                         lambda *a, **k: pretrained.append((a[1], k.get("char_vocab"))) or pretrain(*a, **k))
     table = experiments.run_experiment(["toy_ner", "toy_topic"], ["hard"], seeds=1, epochs=1, toy_size=80, chars=True,
                                        crf=["toy_ner"], read_layers={"toy_ner": 1}, lm_pretraining=1,
-                                       lm_sources=["movie_reviews"], lm_outputs=20, pooling="max", embedding_dim=8,
-                                       hidden_units=8, num_layers=2, steps_per_epoch=3)
+                                       lm_sources=["movie_reviews"], lm_outputs=20, lm_bidirectional=True,
+                                       pooling="max", embedding_dim=8, hidden_units=8, num_layers=2,
+                                       steps_per_epoch=3)
     model = built[0]
     assert model.encoder_config.char_vocab_size > 0 and pretrained and pretrained[0][1] is not None
     (text,) = pretrained[0][0].values()  # the LM read movie_reviews, through a bidirectional top-20 head
