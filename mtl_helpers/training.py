@@ -963,6 +963,8 @@ def _collect(task: data.TaskData, split: str, vocab: data.Vocabulary, run: dict[
              targets: np.ndarray, weights: np.ndarray) -> None:
     """Add one batch's predictions (and lm likelihood) to ``run``."""
     preds = run["predictions"]
+    if task.kind == "lm" and len(logits.shape) == 4:  # bidirectional head [B, L, 2, V]: the next-word direction
+        logits = logits[:, :, 0]
     best = tf.argmax(logits, axis=-1).numpy()
     if task.kind == "classification":
         preds += [task.labels[int(i)] for i in best]
@@ -976,9 +978,6 @@ def _collect(task: data.TaskData, split: str, vocab: data.Vocabulary, run: dict[
                                **{k: v for k, v in decoder.items() if k != "crf"})
         preds += [[task.labels[int(i)] for i in row[:len(sentences[start + k])]] for k, row in enumerate(best)]
     else:  # lm: next-word predictions and the likelihood of the real next words (forward direction)
-        if len(logits.shape) == 4:  # bidirectional head: [B, L, 2, V]
-            logits = logits[:, :, 0]
-            best = tf.argmax(logits, axis=-1).numpy()
         targets = lm_targets(tf.constant(targets), int(logits.shape[-1]))
         ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         run["nll"] += float(tf.reduce_sum(ce * weights))
