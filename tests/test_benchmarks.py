@@ -142,6 +142,7 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert kwargs["learning_rate"] == 5e-3 and "Adam 0.005" in frame.setup.iloc[0]
     assert frame.setup.iloc[0].endswith(" | LM: 1 epoch, forward half only, on the tasks' train text, whole vocabulary")
     assert quality.base_setup(frame.setup.iloc[0]) == settings.setup(("chunk", "pos"))
+    assert kwargs["hidden_units"] == 128 and "128 BiLSTM units" in frame.setup.iloc[0]  # the wider chunker
     quality.run_one(("sentiment", "subjectivity"), "soft", 1, settings)
     tasks, sharings, kwargs = calls[-1]
     assert kwargs["pooling"] == "max" and not kwargs["crf"] and not kwargs["chars"] and kwargs["word_vectors"]
@@ -149,3 +150,5 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert "max pooling" in settings.setup(("sentiment", "subjectivity"))
     assert kwargs["learning_rate"] == 1e-3 and "Adam 0.001" in settings.setup(("sentiment", "subjectivity"))
     assert "pooling" not in quality.Settings().setup(("ner_nl", "pos_nl"))
+    assert kwargs["hidden_units"] == quality.DEFAULT_UNITS == 64
+    assert "units" not in settings.setup(("sentiment", "subjectivity"))  # the default width stays unnamed
