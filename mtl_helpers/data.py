@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 KINDS: tuple[str, ...] = ("classification", "tagging", "lm", "seq2seq")
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 
-CORPUS_TASKS: tuple[str, ...] = ("sentiment", "subjectivity", "pos", "chunk", "ner_es", "ner_nl", "pos_es", "pos_nl")
+CORPUS_TASKS: tuple[str, ...] = ("sentiment", "subjectivity", "pos", "chunk", "ner_es", "ner_nl", "pos_es", "pos_nl",
+                                 "review_polarity")
 TOY_TASK_NAMES: tuple[str, ...] = ("toy_topic", "toy_sentiment", "toy_ner", "toy_roles", "toy_translate")
 TASK_NAMES: tuple[str, ...] = CORPUS_TASKS + ("lm",) + TOY_TASK_NAMES
 
@@ -69,6 +70,9 @@ _CORPUS_INFO: dict[str, tuple[str, str, str]] = {
     "ner_nl": ("tagging", "conll2002", "Dutch named entities, BIO over PER/LOC/ORG/MISC (CoNLL-2002)"),
     "pos_es": ("tagging", "conll2002", "Spanish part-of-speech tags (CoNLL-2002)"),
     "pos_nl": ("tagging", "conll2002", "Dutch part-of-speech tags (CoNLL-2002)"),
+    "review_polarity": ("classification", "movie_reviews",
+                        "Sentences of 2,000 IMDb movie reviews, each labelled with its review's polarity, pos/neg "
+                        "(Pang & Lee 2004): more, noisier sentiment labels in the domain of MR"),
 }
 
 
@@ -215,9 +219,10 @@ Sentence = tuple[list[str], list[str], list[str]]  # tokens, POS tags, chunk/NER
 
 @functools.lru_cache(maxsize=None)
 def _read_corpus(corpus: str, location: tuple[str, str]) -> dict[str, list]:
-    """Parse a corpus once per process. Classification corpora -> {"all": [(tokens, label)]};
-    CoNLL corpora -> {file id: [(tokens, pos, tags)]} without empty sentences and -DOCSTART- rows."""
-    from nltk.corpus.reader import CategorizedSentencesCorpusReader, ConllChunkCorpusReader
+    """Parse a corpus once per process. Classification corpora -> {"all": [(tokens, label)]}; movie_reviews ->
+    {"reviews": [(sentences, label)]}, one entry per review; CoNLL corpora -> {file id: [(tokens, pos, tags)]}
+    without empty sentences and -DOCSTART- rows."""
+    from nltk.corpus.reader import CategorizedSentencesCorpusReader, ConllChunkCorpusReader, PlaintextCorpusReader
 
     root = _root(location)
     if corpus in ("sentence_polarity", "subjectivity"):
@@ -229,6 +234,10 @@ def _read_corpus(corpus: str, location: tuple[str, str]) -> dict[str, list]:
                 root, r"(quote.tok.gt9|plot.tok.gt9)\.5000",
                 cat_map={"quote.tok.gt9.5000": ["subj"], "plot.tok.gt9.5000": ["obj"]}, encoding="latin-1")
         return {"all": [(list(s), c) for c in sorted(reader.categories()) for s in reader.sents(categories=c)]}
+    if corpus == "movie_reviews":  # a review per file, one tokenized sentence per line (sents() would need punkt)
+        reader = PlaintextCorpusReader(root, r"(neg|pos)/.*\.txt", encoding="ascii")
+        return {"reviews": [([line.split() for line in reader.raw(f).splitlines() if line.strip()], f.split("/")[0])
+                            for f in reader.fileids()]}
     if corpus == "conll2000":
         reader = ConllChunkCorpusReader(root, ["train.txt", "test.txt"], ("NP", "VP", "PP"), encoding="ascii")
     elif corpus == "conll2002":
@@ -249,8 +258,8 @@ def _read_corpus(corpus: str, location: tuple[str, str]) -> dict[str, list]:
 
 @functools.lru_cache(maxsize=None)
 def unlabeled_sentences(corpora: tuple[str, ...] = TEXT_CORPORA) -> tuple[tuple[str, ...], ...]:
-    """Token sentences of the unlabelled TEXT_CORPORA ``corpora``, case kept (read once per process; no
-    labels are read). movie_reviews is lower-cased as shipped; Brown keeps its capitals.
+    """Token sentences of the unlabelled TEXT_CORPORA ``corpora``, case kept (read once per process; the
+    reviews' labels are dropped). movie_reviews is lower-cased as shipped; Brown keeps its capitals.
 
     Raises CorpusMissingError (with the download command) when a corpus is not installed.
     """
@@ -261,13 +270,11 @@ def unlabeled_sentences(corpora: tuple[str, ...] = TEXT_CORPORA) -> tuple[tuple[
         raise ValueError(f"unknown unlabelled corpus {unknown}; use some of {', '.join(TEXT_CORPORA)}.")
     sentences: list[tuple[str, ...]] = []
     for corpus in corpora:
-        root = _root(_locate(corpus))
-        if corpus == "movie_reviews":  # one tokenized sentence per line (its sents() would need punkt)
-            reader = readers.PlaintextCorpusReader(root, r"(neg|pos)/.*\.txt", encoding="ascii")
-            sentences += [tuple(line.split()) for f in reader.fileids()
-                          for line in reader.raw(f).splitlines() if line.strip()]
+        location = _locate(corpus)
+        if corpus == "movie_reviews":  # the review sentences, without their reviews' labels
+            sentences += [tuple(s) for review, _ in _read_corpus(corpus, location)["reviews"] for s in review]
         else:  # brown
-            reader = readers.CategorizedTaggedCorpusReader(root, r"c[a-z]\d\d", cat_file="cats.txt",
+            reader = readers.CategorizedTaggedCorpusReader(_root(location), r"c[a-z]\d\d", cat_file="cats.txt",
                                                            encoding="ascii")
             sentences += [tuple(s) for s in reader.sents()]
     return tuple(sentences)
@@ -289,6 +296,12 @@ def _corpus_splits(name: str, seed: int) -> dict[str, list]:
         items = _permute(raw["all"], rng)
         n_train, n_dev = round(0.8 * len(items)), round(0.1 * len(items))
         return {"train": items[:n_train], "dev": items[n_train:n_train + n_dev], "test": items[n_train + n_dev:]}
+    if corpus == "movie_reviews":  # split by review, so that no review has sentences in two splits
+        reviews = _permute(raw["reviews"], rng)
+        n_train, n_dev = round(0.8 * len(reviews)), round(0.1 * len(reviews))
+        parts = {"train": reviews[:n_train], "dev": reviews[n_train:n_train + n_dev], "test": reviews[n_train + n_dev:]}
+        return {split: _permute([(sentence, label) for sentences, label in part for sentence in sentences], rng)
+                for split, part in parts.items()}
     if corpus == "conll2000":
         train = _permute(raw["train.txt"], rng)
         n_dev = round(0.1 * len(train))

@@ -23,7 +23,7 @@ def _counter(*splits: Split) -> Counter:
 # ------------------------------------------------------------------------------------------ corpora
 def test_task_names_follow_the_spec():
     assert data.TASK_NAMES == ("sentiment", "subjectivity", "pos", "chunk", "ner_es", "ner_nl", "pos_es",
-                               "pos_nl", "lm", "toy_topic", "toy_sentiment", "toy_ner", "toy_roles",
+                               "pos_nl", "review_polarity", "lm", "toy_topic", "toy_sentiment", "toy_ner", "toy_roles",
                                "toy_translate")
     assert str(data.PROJECT_NLTK_DATA) in nltk.data.path
 
@@ -35,11 +35,32 @@ def test_task_names_follow_the_spec():
     ("chunk", (8042, 894, 2012), "tagging", "conll2000"),
     ("ner_es", (8323, 1915, 1517), "tagging", "conll2002"),
     ("pos_nl", (15806, 2895, 5195), "tagging", "conll2002"),
+    ("review_polarity", (52046, 6572, 6102), "classification", "movie_reviews"),  # 1,600 / 200 / 200 reviews
 ])
 def test_full_corpus_sizes(name, sizes, kind, corpus):
     task = data.load_task(name, full=True)
     assert (len(task.train), len(task.dev), len(task.test)) == sizes
     assert (task.kind, task.corpus, task.name) == (kind, corpus, name)
+
+
+def test_review_polarity_labels_each_sentence_with_its_review_and_splits_by_review():
+    from nltk.corpus import movie_reviews
+
+    task = data.load_task("review_polarity", full=True, seed=2)
+    assert task.labels == ["neg", "pos"]
+    everything = _counter(task.train, task.dev, task.test)
+    assert everything == Counter(data.unlabeled_sentences(("movie_reviews",)))  # every sentence, once
+    where = {}
+    for name, split in (("train", task.train), ("dev", task.dev), ("test", task.test)):
+        for sentence, label in zip(split.tokens, split.labels):
+            where.setdefault(tuple(sentence), set()).add((name, label))
+    for fileid in movie_reviews.fileids()[::50]:  # 40 reviews: their unique sentences share a split and a label
+        lines = [tuple(line.split()) for line in movie_reviews.raw(fileid).splitlines() if line.strip()]
+        homes = {next(iter(where[s])) for s in lines if everything[s] == 1}
+        assert homes and len(homes) == 1 and next(iter(homes))[1] == fileid.split("/")[0]
+    other = data.load_task("review_polarity", full=True, seed=3)
+    assert other.train.tokens != task.train.tokens and len(other.train) + len(other.dev) + len(other.test) == sum(
+        everything.values())
 
 
 def test_label_inventories():
