@@ -1,5 +1,5 @@
-"""Benchmark 7: quality table — single-task / hard / soft / hard with LM pretraining, mean ± std over seeds,
-beside published results.
+"""Benchmark 7: quality table — single-task / hard / soft / hard with LM pretraining / single-task after a related
+task, mean ± std over seeds, beside published results.
 
 Our corpora and splits (mtl_helpers.data): MR = nltk sentence_polarity, SUBJ = nltk subjectivity, both a
 seeded 80/10/10 split (the papers use 10-fold cross-validation); chunk and pos = conll2000 official test
@@ -16,7 +16,10 @@ states (runs before 2026-11-30 05:00: mean). Adam's learning rate is 5e-3 for th
 the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3). LM pretraining (lm_hard) reads the tasks'
 own train text for one epoch, with the LM head on the BiLSTM's forward half over the whole vocabulary (each
 lm_hard setup ends with its LM; benchmarks/README.md gives what bidirectional LMs on 2.4M tokens of
-movie_reviews + brown did instead). Nothing is downloaded beyond NLTK corpora. The published "static"
+movie_reviews + brown did instead). Sequential transfer ("single-task after a related task", sentence group
+only) first trains each single-task model, with a second head, on review polarity: the 52k sentences of NLTK's
+movie_reviews, each labelled with its review's polarity (up to 5 epochs, early stopping on that task's dev
+accuracy), then on its own task. Nothing is downloaded beyond NLTK corpora. The published "static"
 numbers use word2vec trained on 100 billion words, and Collobert et al. an LM trained on 852 million words.
 """
 from __future__ import annotations
@@ -35,9 +38,14 @@ from .common import Row, check
 
 GROUPS: tuple[tuple[str, str], ...] = (("sentiment", "subjectivity"), ("chunk", "pos"),
                                        ("ner_es", "pos_es"), ("ner_nl", "pos_nl"))
-VARIANTS: tuple[str, ...] = ("none", "hard", "soft", "lm_hard")
+VARIANTS: tuple[str, ...] = ("none", "hard", "soft", "lm_hard", "transfer")
 VARIANT_NAMES = {"none": "single-task", "hard": "hard sharing", "soft": "soft sharing",
-                 "lm_hard": "hard + LM pretraining"}
+                 "lm_hard": "hard + LM pretraining", "transfer": "single-task after a related task"}
+#: Sequential transfer ("transfer"): the related labelled task each single-task model of a group first trains on
+#: (experiments.run_experiment's pretrain_on). Only the sentence group has one: review polarity, 52k sentences
+#: of IMDb reviews labelled with their review's polarity (more, noisier sentiment labels in MR's domain). The
+#: tagging groups' related task is their POS task, which hard and soft sharing already use.
+PRETRAIN_TASKS: dict[tuple[str, str], str] = {("sentiment", "subjectivity"): "review_polarity"}
 #: Sampling of every quality run: "all" = one batch of each task per step, joint batches for tasks on the same
 #: sentences (chunk + pos), so the shared encoder runs once for both heads. The optimizer is Adam, at a
 #: learning rate per group (Settings.learning_rate_in).
@@ -80,8 +88,9 @@ DEFAULT_UNITS = 64
 
 
 #: Run order under a budget: single-task and hard sharing first (every seed; the gain row needs pairs),
-#: then soft sharing, then LM pretraining (its full-vocabulary softmax makes it the costliest run).
-TIERS: tuple[tuple[str, ...], ...] = (("none", "hard"), ("soft",), ("lm_hard",))
+#: then soft sharing, then sequential transfer, then LM pretraining (its full-vocabulary softmax makes it the
+#: costliest run).
+TIERS: tuple[tuple[str, ...], ...] = (("none", "hard"), ("soft",), ("transfer",), ("lm_hard",))
 
 
 @dataclass
@@ -96,6 +105,7 @@ class Settings:
     groups: tuple[tuple[str, str], ...] = GROUPS
     variants: tuple[str, ...] = VARIANTS
     lm_epochs: int = 1
+    pretrain_epochs: int = 5  # "transfer": most epochs on the related task (early stopping after 1 without gain)
     budget_s: float = 3600.0
     jobs: int = 2  # worker processes, one TensorFlow thread each: independent runs side by side
     features: bool = True  # word vectors + character CNN (+ CRF) per VECTOR_GROUPS / CHAR_GROUPS
@@ -147,10 +157,18 @@ class Settings:
     def variant_setup(self, group: tuple[str, str], variant: str) -> str:
         """setup(group), plus after " | " what the variant adds (lm_hard: the LM pretraining). A multi-task run
         pairs with the single-task run of the same seed and the same part before " | " (base_setup)."""
+        if variant == "transfer":
+            return (f"{self.setup(group)} | first trained on {PRETRAIN_TASKS[group]}: up to {self.pretrain_epochs} "
+                    "epochs (patience 1)")
         if variant != "lm_hard":
             return self.setup(group)
         epochs = f"{self.lm_epochs} epoch{'s' if self.lm_epochs != 1 else ''}"
         return f"{self.setup(group)} | LM: {epochs}, forward half only, on the tasks' train text, whole vocabulary"
+
+
+def applies(group: tuple[str, str], variant: str) -> bool:
+    """Whether ``group`` has ``variant``: "transfer" needs a related task in PRETRAIN_TASKS."""
+    return variant != "transfer" or group in PRETRAIN_TASKS
 
 
 def base_setup(setup: str) -> str:
@@ -163,19 +181,23 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
 
     experiments.run_experiment with this group's inputs: "none" trains one single-task model per task,
     "hard" / "soft" one joint model, "lm_hard" a hard-shared model whose encoder first reads the tasks'
-    train text as a language model (lm_epochs). Every model of a group gets the same inputs and outputs.
+    train text as a language model (lm_epochs), "transfer" single-task models that first train on the group's
+    PRETRAIN_TASKS task (pretrain_epochs). Every model of a group gets the same inputs and outputs.
     """
     tagging = group in CHAR_GROUPS
     span_crf = [group[0]] if s.features and tagging and s.crf else False  # CRF on the span task (chunk, NER)
+    sharing = {"lm_hard": "hard", "transfer": "none"}.get(variant, variant)
     table = experiments.run_experiment(
-        list(group), ["hard" if variant == "lm_hard" else variant], seeds=[seed], epochs=s.epochs,
+        list(group), [sharing], seeds=[seed], epochs=s.epochs,
         max_sentences=s.max_sentences, chars=s.features and tagging,
         word_vectors=s.features and group in VECTOR_GROUPS, crf=span_crf,
         read_layers={group[1]: 1} if tagging else None,  # tagging: the auxiliary POS head reads layer 1
         lm_pretraining=s.lm_epochs if variant == "lm_hard" else 0, dropout=s.dropout,
         pooling=s.pooling, word_dropout=s.word_dropout_in(group),
         early_stopping_patience=s.patience if s.epochs > s.patience else None,
-        learning_rate=s.learning_rate_in(group), hidden_units=s.hidden_units_in(group), **TRAIN)
+        learning_rate=s.learning_rate_in(group), hidden_units=s.hidden_units_in(group),
+        pretrain_on=PRETRAIN_TASKS[group] if variant == "transfer" else None, pretrain_epochs=s.pretrain_epochs,
+        **TRAIN)
     return table.assign(sharing=variant, setup=s.variant_setup(group, variant))
 
 
@@ -210,7 +232,7 @@ def run_quality(s: Settings, log=print) -> tuple[pd.DataFrame, list[str]]:
     import multiprocessing
 
     jobs = [(g, v, seed) for tier in TIERS for seed in range(s.seeds) for g in s.groups for v in s.variants
-            if v in tier]
+            if v in tier and applies(g, v)]
     deadline = time.time() + s.budget_s
     outcomes: dict[tuple, tuple[str, object, float]] = {}
 
@@ -257,6 +279,9 @@ def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.Dat
             metric = _main(task)
             cells = {}
             for variant in VARIANTS:
+                if not applies(group, variant):
+                    cells[VARIANT_NAMES[variant]] = "—"
+                    continue
                 cell = table[(table.task == task) & (table.sharing == variant) & (table.metric == metric)]
                 values = 100 * cell.value.to_numpy(float)
                 mark = " †" if from_earlier_run(cell, current_run) else ""

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: all four groups); the cells not re-run are kept from the previous "
                              "quality_runs.csv, marked †")
     parser.add_argument("--quality-variants", default=None,
-                        help="comma-separated subset of none,hard,soft,lm_hard (default: all)")
+                        help="comma-separated subset of none,hard,soft,lm_hard,transfer (default: all)")
     parser.add_argument("--quality-seeds", type=int, default=3, help="seeds for the quality table (default 3)")
     parser.add_argument("--cost-max-sentences", type=int, default=1000,
                         help="conll2000 sentences per split for benchmark 3 (default 1000; 0 = all)")

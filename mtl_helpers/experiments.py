@@ -112,8 +112,8 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                    word_vectors: bool = False, crf: bool | Sequence[str] = False,
                    read_layers: Mapping[str, int] | None = None, lm_pretraining: int = 0,
                    lm_sources: Sequence[str] | None = None, lm_outputs: int | None = None,
-                   lm_bidirectional: bool = False, pooling: str = "mean",
-                   **overrides: Any) -> pd.DataFrame:
+                   lm_bidirectional: bool = False, pooling: str = "mean", pretrain_on: str | None = None,
+                   pretrain_epochs: int = 5, **overrides: Any) -> pd.DataFrame:
     """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
 
     tasks: task names (data.TASK_NAMES). sharings: any of "none" (single-task baselines: one
@@ -137,6 +137,10 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     None = the whole vocabulary), lm_bidirectional (BiLSTM: the backward half predicts the previous word
     too, so both halves are pretrained; False = the forward half only, as in the benchmarks' table),
     pooling (how classification heads pool a sentence: "mean", "max" or "mean_max"; models.POOLINGS).
+    pretrain_on (sequential transfer: a task name, e.g. "review_polarity"; its head joins every model on the
+    shared encoder, and the model trains on that task alone first, for up to pretrain_epochs epochs with early
+    stopping after one without a better dev score, before it trains on ``tasks``; sharings "none" and "hard".
+    Its words outside the tasks' vocabulary read as <unk>).
 
     Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, metric);
     ``fraction`` is the row's own task's train fraction, ``train_seconds`` the wall time of training the
@@ -183,6 +187,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                          f"(got {list(sharings)}); run the other sharings in a separate call.")
     if pooling not in models.POOLINGS:
         raise ValueError(f"unknown pooling {pooling!r}; use one of {models.POOLINGS}.")
+    _check_pretraining(pretrain_on, pretrain_epochs, tasks, sharings, lm_pretraining)
     seed_list = _check_seeds(seeds)
     settings = _check_fractions(fractions, tasks)
     if epochs is None:
@@ -213,6 +218,10 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                  for t, task in loaded.items()}
         lm_heads = [models.TaskSpec("lm", "lm", min(len(vocab), lm_outputs or len(vocab)),
                                     bidirectional=lm_bidirectional)] if lm_pretraining else []
+        pre_task = (data.load_task(pretrain_on, seed=seed, max_sentences=max_sentences, toy_size=toy_size)
+                    if pretrain_on else None)
+        pre_heads = [models.TaskSpec.from_task(pre_task, vocab, pooling=pooling if pre_task.kind == "classification"
+                                               else "mean")] if pre_task else []
         lm_text = ({"text": data.load_task("lm", seed=seed, max_sentences=max_sentences, lm_sources=tuple(lm_sources))}
                    if lm_pretraining and lm_sources else None)
         train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)
@@ -220,17 +229,22 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
             groups = [[t] for t in tasks] if sharing == "none" else [tasks]
             for group in groups:
                 group_tasks = {t: loaded[t] for t in group}
-                if sharing == "none":
+                if sharing == "none" and not pre_heads:
                     model = models.build_single_task(specs[group[0]], encoder, seed=seed)
-                else:
-                    model = models.build_model([*(specs[t] for t in group), *lm_heads], encoder,
-                                               sharing=sharing, seed=seed, **build_kw)
+                else:  # "none" with pretrain_on: the task's head and the pretraining head on one encoder
+                    model = models.build_model([*(specs[t] for t in group), *lm_heads, *pre_heads], encoder,
+                                               sharing="hard" if sharing == "none" else sharing, seed=seed,
+                                               **build_kw)
                 if vectors is not None:
                     embeddings.set_word_vectors(model, *vectors)
                 started = time.perf_counter()
                 if lm_pretraining:
                     training.pretrain_language_model(model, lm_text or group_tasks, vocab, training.TrainConfig(
                         epochs=lm_pretraining, seed=seed, progress=False,
+                        learning_rate=train_config.learning_rate), char_vocab=char_vocab)
+                if pre_task is not None:
+                    training.train(model, {pretrain_on: pre_task}, vocab, training.TrainConfig(
+                        epochs=pretrain_epochs, seed=seed, progress=False, early_stopping_patience=1,
                         learning_rate=train_config.learning_rate), char_vocab=char_vocab)
                 training.train(model, group_tasks, vocab, train_config, char_vocab=char_vocab)
                 seconds = time.perf_counter() - started
@@ -241,6 +255,24 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                 if progress:
                     print(f"[{label}] seed {seed} {sharing:<12} {'+'.join(group)}: {seconds:.1f} s", flush=True)
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _check_pretraining(pretrain_on: str | None, pretrain_epochs: int, tasks: Sequence[str], sharings: Sequence[str],
+                       lm_pretraining: int) -> None:
+    """ValueError naming the fix when run_experiment's pretrain_on / pretrain_epochs cannot work."""
+    if isinstance(pretrain_epochs, bool) or not isinstance(pretrain_epochs, int) or pretrain_epochs < 1:
+        raise ValueError(f"pretrain_epochs must be an integer >= 1, got {pretrain_epochs!r}; pass e.g. 5.")
+    if pretrain_on is None:
+        return
+    labelled = [t for t in data.CORPUS_TASKS + data.TOY_TASK_NAMES if t != "toy_translate"]
+    if pretrain_on not in labelled or pretrain_on in tasks:
+        raise ValueError(f"pretrain_on={pretrain_on!r} must be a classification or tagging task that is not among "
+                         f"the tasks {list(tasks)}; pass e.g. pretrain_on='review_polarity'.")
+    if lm_pretraining:
+        raise ValueError("pretrain_on and lm_pretraining both pretrain the encoder; pass one of them.")
+    if set(sharings) - {"none", "hard"}:
+        raise ValueError(f"pretrain_on trains one shared encoder first, so it needs sharings among ['none', 'hard'] "
+                         f"(got {list(sharings)}); run the other sharings in a separate call.")
 
 
 def _check_table(df: pd.DataFrame) -> None:

@@ -46,6 +46,19 @@ def test_quality_runs_past_the_budget_are_listed_not_run():
                        "seed 1 chunk+pos hard"]
 
 
+def test_transfer_runs_only_where_a_group_has_a_related_task():
+    settings = quality.Settings(seeds=1, groups=(("sentiment", "subjectivity"), ("chunk", "pos")),
+                                variants=("none", "transfer"), budget_s=-1, jobs=1)
+    _, skipped = quality.run_quality(settings, log=lambda message: None)
+    assert skipped == ["seed 0 sentiment+subjectivity none", "seed 0 chunk+pos none",
+                       "seed 0 sentiment+subjectivity transfer"]
+    cells = quality.quality_table(_table([1.0, 1.2]))
+    chunk = cells[cells.task == "chunk"].iloc[0]
+    assert chunk["single-task after a related task"] == "—" and chunk["hard sharing"].startswith("9")
+    sentiment = cells[cells.task == "sentiment"].iloc[0]
+    assert sentiment["single-task after a related task"] == "not run"
+
+
 def test_an_only_run_keeps_the_other_benchmarks_rows(tmp_path):
     pd.DataFrame([
         {"benchmark": "throughput", "name": "1. throughput", "value": 2.6, "unit": "×", "target": "≥ 2×",
@@ -150,5 +163,11 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert "max pooling" in settings.setup(("sentiment", "subjectivity"))
     assert kwargs["learning_rate"] == 1e-3 and "Adam 0.001" in settings.setup(("sentiment", "subjectivity"))
     assert "pooling" not in quality.Settings().setup(("ner_nl", "pos_nl"))
+    frame = quality.run_one(("sentiment", "subjectivity"), "transfer", 0, settings)
+    tasks, sharings, kwargs = calls[-1]  # sequential transfer: single-task models that read review polarity first
+    assert sharings == ["none"] and kwargs["pretrain_on"] == "review_polarity" and kwargs["pretrain_epochs"] == 5
+    assert set(frame.sharing) == {"transfer"} and frame.setup.iloc[0].endswith(
+        " | first trained on review_polarity: up to 5 epochs (patience 1)")
+    assert calls[0][2]["pretrain_on"] is None  # the other variants pretrain on nothing
     assert kwargs["hidden_units"] == quality.DEFAULT_UNITS == 64
     assert "units" not in settings.setup(("sentiment", "subjectivity"))  # the default width stays unnamed

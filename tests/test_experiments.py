@@ -120,6 +120,11 @@ def test_delta_mtl_needs_the_baseline():
     ({"tasks": TASKS, "lm_bidirectional": True}, "but lm_pretraining=0"),
     ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["hard"], "lm_outputs": 3}, "integer >= 5"),
     ({"tasks": TASKS, "lm_pretraining": 1, "sharings": ["hard"], "lm_sources": "brown"}, "non-empty list"),
+    ({"tasks": TASKS, "pretrain_on": "toy_topic"}, "not among the tasks"),
+    ({"tasks": TASKS, "pretrain_on": "lm"}, "classification or tagging task"),
+    ({"tasks": TASKS, "pretrain_on": "toy_ner", "sharings": ["none", "soft"]}, "sharings among"),
+    ({"tasks": TASKS, "pretrain_on": "toy_ner", "sharings": ["hard"], "lm_pretraining": 1}, "pass one of them"),
+    ({"tasks": TASKS, "pretrain_on": "toy_ner", "pretrain_epochs": 0}, "integer >= 1"),
 ])
 def test_bad_input_is_a_clear_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -178,3 +183,21 @@ def test_features_crf_read_layers_and_lm_pretraining_reach_the_models(monkeypatc
     assert not model.specs["toy_topic"].crf and "lm" in model.specs
     assert model.specs["toy_topic"].pooling == "max" and model.specs["toy_ner"].pooling == "mean"
     assert set(table.task) == {"toy_ner", "toy_topic"} and set(table.sharing) == {"hard"}
+
+
+def test_pretrain_on_trains_the_encoder_on_that_task_alone_first(monkeypatch):
+    """Sequential transfer: the single-task model gets the pretraining task's head on its encoder, trains on that
+    task alone (early stopping, patience 1), then on its own task; only its own task is scored."""
+    from mtl_helpers import training
+
+    calls = []
+    train = training.train
+    monkeypatch.setattr(training, "train", lambda model, tasks, *a, **k: calls.append(
+        (list(model.task_names), list(tasks), a[1])) or train(model, tasks, *a, **k))
+    table = experiments.run_experiment(["toy_topic"], ["none"], seeds=1, epochs=1, toy_size=80,
+                                       pretrain_on="toy_sentiment", pretrain_epochs=2, embedding_dim=8,
+                                       hidden_units=8)
+    (heads, first, config), (heads_again, second, _) = calls
+    assert heads == heads_again == ["toy_topic", "toy_sentiment"]
+    assert first == ["toy_sentiment"] and config.epochs == 2 and config.early_stopping_patience == 1
+    assert second == ["toy_topic"] and set(table.task) == {"toy_topic"} and set(table.sharing) == {"none"}
