@@ -138,6 +138,9 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
             "",
             *([f"† kept from an earlier run ({kept_why}); its setup is in the next table.", ""]
               if earlier_cells else []),
+            "— the group has no related task for sequential transfer (quality.PRETRAIN_TASKS; a tagging "
+            "group's related task is its POS task, which hard and soft sharing already use).",
+            "",
             "Where each cell comes from: the setup of its runs (`quality_runs.csv` stores it beside every run) "
             "and the benchmark run that trained them:",
             "",
