@@ -17,9 +17,9 @@ the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3). LM pretrainin
 own train text for one epoch, with the LM head on the BiLSTM's forward half over the whole vocabulary (each
 lm_hard setup ends with its LM; benchmarks/README.md gives what bidirectional LMs on 2.4M tokens of
 movie_reviews + brown did instead). Sequential transfer ("single-task after a related task", sentence group
-only) first trains each single-task model, with a second head, on review polarity: the 52k sentences of NLTK's
-movie_reviews, each labelled with its review's polarity (up to 5 epochs, early stopping on that task's dev
-accuracy), then on its own task. Nothing is downloaded beyond NLTK corpora. The published "static"
+only) first trains each single-task model, with a second head, on review polarity: the 52k training sentences
+of NLTK's movie_reviews, each labelled with its review's polarity (up to 5 epochs, early stopping on that
+task's dev accuracy), then on its own task. Nothing is downloaded beyond NLTK corpora. The published "static"
 numbers use word2vec trained on 100 billion words, and Collobert et al. an LM trained on 852 million words.
 """
 from __future__ import annotations
@@ -42,9 +42,9 @@ VARIANTS: tuple[str, ...] = ("none", "hard", "soft", "lm_hard", "transfer")
 VARIANT_NAMES = {"none": "single-task", "hard": "hard sharing", "soft": "soft sharing",
                  "lm_hard": "hard + LM pretraining", "transfer": "single-task after a related task"}
 #: Sequential transfer ("transfer"): the related labelled task each single-task model of a group first trains on
-#: (experiments.run_experiment's pretrain_on). Only the sentence group has one: review polarity, 52k sentences
-#: of IMDb reviews labelled with their review's polarity (more, noisier sentiment labels in MR's domain). The
-#: tagging groups' related task is their POS task, which hard and soft sharing already use.
+#: (experiments.run_experiment's pretrain_on). Only the sentence group has one: review polarity, 52k training
+#: sentences of IMDb reviews labelled with their review's polarity (more, noisier sentiment labels in MR's
+#: domain). The tagging groups' related task is their POS task, which hard and soft sharing already use.
 PRETRAIN_TASKS: dict[tuple[str, str], str] = {("sentiment", "subjectivity"): "review_polarity"}
 #: Sampling of every quality run: "all" = one batch of each task per step, joint batches for tasks on the same
 #: sentences (chunk + pos), so the shared encoder runs once for both heads. The optimizer is Adam, at a
