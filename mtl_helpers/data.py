@@ -287,19 +287,21 @@ def _permute(items: list, rng: np.random.Generator) -> list:
     return [items[i] for i in rng.permutation(len(items))]
 
 
+def _shares(items: list, train: float, dev: float) -> dict[str, list]:
+    """train / dev / test lists: the first ``train`` share of ``items``, the next ``dev`` share, the rest."""
+    n_train, n_dev = round(train * len(items)), round(dev * len(items))
+    return {"train": items[:n_train], "dev": items[n_train:n_train + n_dev], "test": items[n_train + n_dev:]}
+
+
 def _corpus_splits(name: str, seed: int) -> dict[str, list]:
     """Seeded train/dev/test lists of raw items (before caps) for a corpus task."""
     corpus = _CORPUS_INFO[name][1]
     raw = _read_corpus(corpus, _locate(corpus))
     rng = np.random.default_rng(seed)
     if corpus in ("sentence_polarity", "subjectivity"):
-        items = _permute(raw["all"], rng)
-        n_train, n_dev = round(0.8 * len(items)), round(0.1 * len(items))
-        return {"train": items[:n_train], "dev": items[n_train:n_train + n_dev], "test": items[n_train + n_dev:]}
+        return _shares(_permute(raw["all"], rng), 0.8, 0.1)
     if corpus == "movie_reviews":  # split by review, so that no review has sentences in two splits
-        reviews = _permute(raw["reviews"], rng)
-        n_train, n_dev = round(0.8 * len(reviews)), round(0.1 * len(reviews))
-        parts = {"train": reviews[:n_train], "dev": reviews[n_train:n_train + n_dev], "test": reviews[n_train + n_dev:]}
+        parts = _shares(_permute(raw["reviews"], rng), 0.8, 0.1)
         return {split: _permute([(sentence, label) for sentences, label in part for sentence in sentences], rng)
                 for split, part in parts.items()}
     if corpus == "conll2000":
@@ -363,8 +365,8 @@ def _text_task(corpus: str, seed: int, caps: tuple[int, int, int] | None) -> Tas
     """The sentences of an unlabelled text corpus as a label-free task: a seeded 90/5/5 split (the text is
     for training; dev follows the language model's perplexity)."""
     items = _permute(list(map(list, unlabeled_sentences((corpus,)))), np.random.default_rng(seed))
-    n_train, n_dev = round(0.9 * len(items)), round(0.05 * len(items))
-    splits = [Split(items[:n_train]), Split(items[n_train:n_train + n_dev]), Split(items[n_train + n_dev:])]
+    parts = _shares(items, 0.9, 0.05)
+    splits = [Split(parts[split]) for split in SPLITS]
     return _cap(TaskData(corpus, "lm", corpus, [], *splits, f"the text of {corpus}"), caps, 1.0)
 
 

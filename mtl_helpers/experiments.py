@@ -21,11 +21,14 @@ import itertools
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import config, data, metrics
+
+if TYPE_CHECKING:
+    from .models import TaskSpec
 
 SHARINGS: tuple[str, ...] = ("none", "hard", "soft", "cross_stitch")  # same as models.SHARINGS
 #: Columns of the tidy table returned by run_experiment, in order.
@@ -212,16 +215,13 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
         encoder = models.EncoderConfig(vocab_size=len(vocab), char_vocab_size=len(char_vocab) if chars else 0,
                                        **encoder_kw)
         vectors = embeddings.word_vectors(vocab, encoder.embedding_dim) if word_vectors else None
-        specs = {t: models.TaskSpec.from_task(task, vocab, read_layer=(read_layers or {}).get(t),
-                                              crf=t in crf_tasks and task.kind == "tagging",
-                                              pooling=pooling if task.kind == "classification" else "mean")
-                 for t, task in loaded.items()}
+        specs = {t: _head_spec(task, vocab, pooling, read_layer=(read_layers or {}).get(t),
+                               crf=t in crf_tasks and task.kind == "tagging") for t, task in loaded.items()}
         lm_heads = [models.TaskSpec("lm", "lm", min(len(vocab), lm_outputs or len(vocab)),
                                     bidirectional=lm_bidirectional)] if lm_pretraining else []
         pre_task = (data.load_task(pretrain_on, seed=seed, max_sentences=max_sentences, toy_size=toy_size)
                     if pretrain_on else None)
-        pre_heads = [models.TaskSpec.from_task(pre_task, vocab, pooling=pooling if pre_task.kind == "classification"
-                                               else "mean")] if pre_task else []
+        pre_heads = [_head_spec(pre_task, vocab, pooling)] if pre_task else []
         lm_text = ({"text": data.load_task("lm", seed=seed, max_sentences=max_sentences, lm_sources=tuple(lm_sources))}
                    if lm_pretraining and lm_sources else None)
         train_config = training.TrainConfig(epochs=epochs, seed=seed, **train_kw)
@@ -257,6 +257,14 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def _head_spec(task: data.TaskData, vocab: data.Vocabulary, pooling: str, **options: Any) -> TaskSpec:
+    """The TaskSpec of ``task``'s head: classification heads pool with ``pooling``, the others average."""
+    from . import models
+
+    return models.TaskSpec.from_task(task, vocab, pooling=pooling if task.kind == "classification" else "mean",
+                                     **options)
+
+
 def _check_pretraining(pretrain_on: str | None, pretrain_epochs: int, tasks: Sequence[str], sharings: Sequence[str],
                        lm_pretraining: int) -> None:
     """ValueError naming the fix when run_experiment's pretrain_on / pretrain_epochs cannot work."""
@@ -264,8 +272,8 @@ def _check_pretraining(pretrain_on: str | None, pretrain_epochs: int, tasks: Seq
         raise ValueError(f"pretrain_epochs must be an integer >= 1, got {pretrain_epochs!r}; pass e.g. 5.")
     if pretrain_on is None:
         return
-    labelled = [t for t in data.CORPUS_TASKS + data.TOY_TASK_NAMES if t != "toy_translate"]
-    if pretrain_on not in labelled or pretrain_on in tasks:
+    kind = data.load_task(pretrain_on, max_sentences=2, toy_size=10).kind if pretrain_on in data.TASK_NAMES else None
+    if kind not in ("classification", "tagging") or pretrain_on in tasks:
         raise ValueError(f"pretrain_on={pretrain_on!r} must be a classification or tagging task that is not among "
                          f"the tasks {list(tasks)}; pass e.g. pretrain_on='review_polarity'.")
     if lm_pretraining:
