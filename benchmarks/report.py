@@ -115,6 +115,7 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                    "named in the table of setups below, and each run's setup is stored beside it.")
         else:
             kept_why = "this run re-ran other groups or variants, see `--quality-groups` / `--quality-variants`"
+            departures = f" (and where a group departs: {settings.departures()})" if settings.departures() else ""
             widths = "".join(f"; {'+'.join(group)}: {units} units" for group, units in settings.hidden_units.items())
             how = (f"Budget: {settings.budget_s:.0f} s of wall time for this run's part of the table on the machine "
                    f"above (`--budget`); {settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run "
@@ -122,7 +123,7 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                    f"is kept), {size}, default encoder (2-layer BiLSTM, {quality.DEFAULT_UNITS} units, embeddings 64"
                    f"{widths}) with dropout "
                    f"{settings.dropout:g}, Adam at {settings.learning_rate:g} (sentence groups: "
-                   f"{settings.sentence_learning_rate:g}), sampling \"all\" (joint batches for tasks on the same "
+                   f"{settings.sentence_learning_rate:g}){departures}, sampling \"all\" (joint batches for tasks on the same "
                    "sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft sharing, "
                    "then single-task after a related task, then LM pretraining, seeds outermost within each, and "
                    f"shared out to {settings.jobs} worker process(es) with one TensorFlow thread each; runs that "

@@ -59,6 +59,15 @@ def test_transfer_runs_only_where_a_group_has_a_related_task():
     assert sentiment["single-task after a related task"] == "not run"
 
 
+def test_the_dutch_epoch_cap_holds_unless_a_run_caps_every_group():
+    default = run.quality_settings(run.build_parser().parse_args([]))
+    assert default.epochs_in(("ner_nl", "pos_nl")) == (25, 5) and default.epochs_in(("chunk", "pos")) == (12, 3)
+    for argv in (["--quick"], ["--quality-epochs", "6"]):
+        settings = run.quality_settings(run.build_parser().parse_args(argv))
+        assert settings.epochs_in(("ner_nl", "pos_nl")) == (settings.epochs, 3)
+    assert default.learning_rate_in(("ner_nl", "pos_nl")) == 2e-3
+
+
 def test_an_only_run_keeps_the_other_benchmarks_rows(tmp_path):
     pd.DataFrame([
         {"benchmark": "throughput", "name": "1. throughput", "value": 2.6, "unit": "×", "target": "≥ 2×",
@@ -171,3 +180,9 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert calls[0][2]["pretrain_on"] is None  # the other variants pretrain on nothing
     assert kwargs["hidden_units"] == quality.DEFAULT_UNITS == 64
     assert "units" not in settings.setup(("sentiment", "subjectivity"))  # the default width stays unnamed
+    quality.run_one(("ner_nl", "pos_nl"), "hard", 0, settings)  # Dutch: its own learning rate and epoch cap
+    kwargs = calls[-1][2]
+    assert kwargs["learning_rate"] == 2e-3 and kwargs["epochs"] == 25 and kwargs["early_stopping_patience"] == 5
+    assert settings.setup(("ner_nl", "pos_nl")).startswith("25 epochs (patience 5), Adam 0.002")
+    assert "ner_nl+pos_nl: at most 25 epochs, patience 5" in settings.departures()
+    assert quality.Settings(groups=(("chunk", "pos"),)).departures() == ""  # only the groups a run trains
