@@ -14,7 +14,7 @@ word; runs before 2026-11-30 05:00: none). Outputs: the span task of each taggin
 CRF output layer (mtl_helpers.crf; runs before 2026-11-30: softmax); the sentence heads max-pool the BiLSTM
 states (runs before 2026-11-30 05:00: mean). Adam's learning rate is 5e-3 for the tagging groups and 1e-3 for
 the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3), except Dutch: 2e-3, with up to 25 epochs
-and patience 5 instead of 12 and 3 (Dutch runs before 2026-11-30 20:30: 5e-3, 12 and 3). LM pretraining (lm_hard) reads the tasks'
+and patience 5 instead of 12 and 3 (Dutch runs before 2026-11-30 20:00: 5e-3, 12 and 3). LM pretraining (lm_hard) reads the tasks'
 own train text for one epoch, with the LM head on the BiLSTM's forward half over the whole vocabulary (each
 lm_hard setup ends with its LM; benchmarks/README.md gives what bidirectional LMs on 2.4M tokens of
 movie_reviews + brown did instead). Sequential transfer ("single-task after a related task", sentence group
@@ -147,10 +147,14 @@ class Settings:
         return self.group_epochs.get(group, (self.epochs, self.patience))
 
     def departures(self) -> str:
-        """The per-group epochs and learning rates that depart from the defaults, for the reports ("" if none)."""
-        parts = [f"{'+'.join(g)}: at most {most} epochs, patience {patience}"
-                 for g, (most, patience) in self.group_epochs.items() if g in self.groups]
-        parts += [f"{'+'.join(g)}: Adam {rate:g}" for g, rate in self.group_learning_rates.items() if g in self.groups]
+        """The per-group learning rates and epoch caps that depart from the defaults, for the reports ("" if none)."""
+        parts = []
+        for group in self.groups:
+            changes = ([f"Adam {self.group_learning_rates[group]:g}"] if group in self.group_learning_rates else [])
+            if group in self.group_epochs:
+                changes.append("at most {} epochs, patience {}".format(*self.group_epochs[group]))
+            if changes:
+                parts.append(f"{'+'.join(group)}: {', '.join(changes)}")
         return "; ".join(parts)
 
     def setup(self, group: tuple[str, str]) -> str:

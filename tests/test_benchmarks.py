@@ -184,5 +184,5 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     kwargs = calls[-1][2]
     assert kwargs["learning_rate"] == 2e-3 and kwargs["epochs"] == 25 and kwargs["early_stopping_patience"] == 5
     assert settings.setup(("ner_nl", "pos_nl")).startswith("25 epochs (patience 5), Adam 0.002")
-    assert "ner_nl+pos_nl: at most 25 epochs, patience 5" in settings.departures()
+    assert settings.departures() == "ner_nl+pos_nl: Adam 0.002, at most 25 epochs, patience 5"
     assert quality.Settings(groups=(("chunk", "pos"),)).departures() == ""  # only the groups a run trains
