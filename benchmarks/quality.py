@@ -14,8 +14,9 @@ word; runs before 2026-11-30 05:00: none). Outputs: the span task of each taggin
 CRF output layer (mtl_helpers.crf; runs before 2026-11-30: softmax); the sentence heads max-pool the BiLSTM
 states (runs before 2026-11-30 05:00: mean). Adam's learning rate is 5e-3 for the tagging groups and 1e-3 for
 the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3), except Dutch: 2e-3, with up to 25 epochs
-and patience 5 instead of 12 and 3 (Dutch runs before 2026-11-30 20:00: 5e-3, 12 and 3). LM pretraining (lm_hard) reads the tasks'
-own train text for one epoch, with the LM head on the BiLSTM's forward half over the whole vocabulary (each
+and patience 5 instead of 12 and 3 (Dutch runs before 2026-11-30 20:00: 5e-3, 12 and 3). LM pretraining
+(lm_hard) reads the tasks' own train text for one epoch, with the LM head on the BiLSTM's forward half over
+the whole vocabulary (each
 lm_hard setup ends with its LM; benchmarks/README.md gives what bidirectional LMs on 2.4M tokens of
 movie_reviews + brown did instead). Sequential transfer ("single-task after a related task", sentence group
 only) first trains each single-task model, with a second head, on review polarity: the 52k training sentences
@@ -51,6 +52,9 @@ PRETRAIN_TASKS: dict[tuple[str, str], str] = {("sentiment", "subjectivity"): "re
 #: sentences (chunk + pos), so the shared encoder runs once for both heads. The optimizer is Adam, at a
 #: learning rate per group (Settings.learning_rate_in).
 TRAIN = {"sampling": "all"}
+#: Every run is scored on both: the table reports test, and dev says which setting a fair choice would take
+#: (runs before 2026-11-30 21:00 stored test only).
+SPLITS: tuple[str, ...] = ("dev", "test")
 #: Targets (main metric in %, higher is better) for the best of our settings.
 TARGETS = {"sentiment": 78.0, "subjectivity": 92.0, "chunk": 93.0, "ner_es": 78.0, "ner_nl": 75.0}
 PUBLISHED = {
@@ -124,7 +128,8 @@ class Settings:
     group_learning_rates: dict[tuple[str, str], float] = field(default_factory=lambda: {("ner_nl", "pos_nl"): 2e-3})
     #: (epochs, patience) where a group departs from ``epochs`` / ``patience``: the slower Dutch tagger still
     #: improves after 12 epochs; a quick run or an explicit --quality-epochs empties this
-    group_epochs: dict[tuple[str, str], tuple[int, int]] = field(default_factory=lambda: {("ner_nl", "pos_nl"): (25, 5)})
+    group_epochs: dict[tuple[str, str], tuple[int, int]] = field(
+        default_factory=lambda: {("ner_nl", "pos_nl"): (25, 5)})
     #: BiLSTM units per direction where a group departs from the default encoder's 64: the chunker scored higher
     #: with 128 (benchmarks/README); the NER taggers and the sentence classifiers did not
     hidden_units: dict[tuple[str, str], int] = field(default_factory=lambda: {("chunk", "pos"): 128})
@@ -201,7 +206,7 @@ def base_setup(setup: str) -> str:
 
 
 def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.DataFrame:
-    """One (group, variant, seed) run scored on the test split, as experiments.COLUMNS rows.
+    """One (group, variant, seed) run scored on the dev and test splits (SPLITS), as experiments.COLUMNS rows.
 
     experiments.run_experiment with this group's inputs: "none" trains one single-task model per task,
     "hard" / "soft" one joint model, "lm_hard" a hard-shared model whose encoder first reads the tasks'
@@ -222,7 +227,7 @@ def run_one(group: tuple[str, str], variant: str, seed: int, s: Settings) -> pd.
         early_stopping_patience=patience if epochs > patience else None,
         learning_rate=s.learning_rate_in(group), hidden_units=s.hidden_units_in(group),
         pretrain_on=PRETRAIN_TASKS[group] if variant == "transfer" else None, pretrain_epochs=s.pretrain_epochs,
-        **TRAIN)
+        split=SPLITS, **TRAIN)
     return table.assign(sharing=variant, setup=s.variant_setup(group, variant))
 
 
@@ -307,7 +312,8 @@ def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.Dat
                 if not applies(group, variant):
                     cells[VARIANT_NAMES[variant]] = "—"
                     continue
-                cell = table[(table.task == task) & (table.sharing == variant) & (table.metric == metric)]
+                cell = _scores(table, task, metric)
+                cell = cell[cell.sharing == variant]
                 values = 100 * cell.value.to_numpy(float)
                 mark = " †" if from_earlier_run(cell, current_run) else ""
                 cells[VARIANT_NAMES[variant]] = (f"{values.mean():.2f} ± {values.std(ddof=1):.2f} (n={len(values)})"
@@ -317,14 +323,19 @@ def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def _scores(table: pd.DataFrame, task: str, metric: str, split: str = "test") -> pd.DataFrame:
+    """The rows of ``task``'s ``metric`` on ``split`` (a table without a split column holds test scores)."""
+    on_split = table.split == split if "split" in table else split == "test"
+    return table[(table.task == task) & (table.metric == metric) & on_split]
+
+
 def _paired_differences(table: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
-    """Every multi-task cell as (task, variant, its score minus single-task's in points, one per seed and base
-    setup both sides share); the array is empty when no single-task run has the same seed and base setup."""
+    """Every multi-task cell as (task, variant, its test score minus single-task's in points, one per seed and
+    base setup both sides share); the array is empty when no single-task run has the same seed and base setup."""
     out = []
     table = table.assign(setup=[base_setup(x) for x in table.setup] if "setup" in table else "")
     for task in sorted(set(table.task)):
-        metric = _main(task)
-        scores = table[(table.task == task) & (table.metric == metric)]
+        scores = _scores(table, task, _main(task))
         single = scores[scores.sharing == "none"].set_index(["seed", "setup"]).value
         for variant in VARIANTS[1:]:
             other = scores[scores.sharing == variant].set_index(["seed", "setup"]).value
@@ -359,7 +370,7 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
     selected = {t for g in groups for t in g}
     for task, goal in TARGETS.items():
         metric = _main(task)
-        scores = table[(table.task == task) & (table.metric == metric)] if len(table) else table
+        scores = _scores(table, task, metric) if len(table) else table
         if scores.empty:
             why = "not started within the budget " if task in selected else "group not selected in this run "
             rows.append(check("quality", f"7. {task} {metric} (best setting, %)", None, at_least=goal,
@@ -370,7 +381,8 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
         cell = scores[scores.sharing == best]
         where = f"[earlier run {cell.run.iloc[0]}]" if from_earlier_run(cell, current_run) else budget_note
         rows.append(check("quality", f"7. {task} {metric} (best setting, %)", 100 * means.loc[best, "mean"],
-                          at_least=goal, note=f"{VARIANT_NAMES[best]}, n={int(means.loc[best, 'count'])} {where}"))
+                          at_least=goal, note=f"{VARIANT_NAMES[best]}, n={int(means.loc[best, 'count'])} {where}"
+                                              + _dev_note(table, task)))
     gains = _gains(table)
     positive = [g for g in gains if g[5] > 1 and np.isfinite(g[3]) and g[3] > 0]
     best = max(gains, key=lambda g: g[3] if np.isfinite(g[3]) else -np.inf, default=None)
@@ -387,6 +399,33 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
         rows.append(check("quality", "7. runs left out for the budget", float(len(skipped)),
                           note="; ".join(skipped[:6]) + (" ..." if len(skipped) > 6 else "")))
     return rows
+
+
+def dev_choice(table: pd.DataFrame, task: str) -> tuple[str, float, float] | None:
+    """The variant a choice on dev takes for ``task``: (variant, its dev mean, its test mean), in %; None unless
+    every variant in the table for the task has dev scores. The best test cell is an optimistic pick; this is not."""
+    metric = _main(task)
+    test, dev = _scores(table, task, metric), _scores(table, task, metric, "dev")
+    if dev.empty or set(dev.sharing) != set(test.sharing):
+        return None
+    means = dev.groupby("sharing").value.mean()
+    best = str(means.idxmax())
+    return best, 100 * float(means[best]), 100 * float(test[test.sharing == best].value.mean())
+
+
+def dev_choices(table: pd.DataFrame) -> list[str]:
+    """dev_choice of every target task that has one, in words, for RESULTS.md."""
+    out = []
+    for task in TARGETS:
+        choice = dev_choice(table, task) if len(table) else None
+        if choice is not None:
+            out.append(f"{task}: {VARIANT_NAMES[choice[0]]} (dev {choice[1]:.2f}, test {choice[2]:.2f})")
+    return out
+
+
+def _dev_note(table: pd.DataFrame, task: str) -> str:
+    choice = dev_choice(table, task) if len(table) else None
+    return "" if choice is None else f"; chosen on dev: {VARIANT_NAMES[choice[0]]}, test {choice[2]:.1f}"
 
 
 def gains_frame(table: pd.DataFrame) -> pd.DataFrame:

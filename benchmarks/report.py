@@ -123,9 +123,9 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                    f"is kept), {size}, default encoder (2-layer BiLSTM, {quality.DEFAULT_UNITS} units, embeddings 64"
                    f"{widths}) with dropout "
                    f"{settings.dropout:g}, Adam at {settings.learning_rate:g} (sentence groups: "
-                   f"{settings.sentence_learning_rate:g}){departures}, sampling \"all\" (joint batches for tasks on the same "
-                   "sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft sharing, "
-                   "then single-task after a related task, then LM pretraining, seeds outermost within each, and "
+                   f"{settings.sentence_learning_rate:g}){departures}, sampling \"all\" (joint batches for tasks on "
+                   "the same sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft "
+                   "sharing, then single-task after a related task, then LM pretraining, seeds outermost within each, and "
                    f"shared out to {settings.jobs} worker process(es) with one TensorFlow thread each; runs that "
                    "did not start within the budget are "
                    "listed in the results table.")
@@ -142,6 +142,12 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
               if earlier_cells else []),
             "— the group has no related task for sequential transfer (quality.PRETRAIN_TASKS; a tagging "
             "group's related task is its POS task, which hard and soft sharing already use).",
+            "",
+            "A row's best cell is picked on the test scores it reports, which flatters it, and the groups' "
+            "settings were chosen from exploration runs scored on test too (benchmarks/README.md). A choice on dev "
+            "instead, the variant with the best mean dev score, for the tasks whose every cell stored dev scores "
+            "(runs from 2026-11-30 21:00 on): "
+            + ("; ".join(quality.dev_choices(quality_table)) or "none yet") + ".",
             "",
             "Where each cell comes from: the setup of its runs (`quality_runs.csv` stores it beside every run) "
             "and the benchmark run that trained them:",

@@ -110,14 +110,16 @@ def _split_overrides(overrides: Mapping[str, Any]) -> tuple[dict, dict, dict]:
 
 def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "hard", "soft"),
                    seeds: int | Sequence[int] = 3, fractions: Mapping[str, float | Sequence[float]] | None = None,
-                   epochs: int | None = None, *, split: str = "test", max_sentences: int | None = None,
+                   epochs: int | None = None, *, split: str | Sequence[str] = "test",
+                   max_sentences: int | None = None,
                    toy_size: int | None = None, progress: bool = False, chars: bool = False,
                    word_vectors: bool = False, crf: bool | Sequence[str] = False,
                    read_layers: Mapping[str, int] | None = None, lm_pretraining: int = 0,
                    lm_sources: Sequence[str] | None = None, lm_outputs: int | None = None,
                    lm_bidirectional: bool = False, pooling: str = "mean", pretrain_on: str | None = None,
                    pretrain_epochs: int = 5, **overrides: Any) -> pd.DataFrame:
-    """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``.
+    """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``
+    (a split name, or several, e.g. ("dev", "test"): each trained model is scored on each).
 
     tasks: task names (data.TASK_NAMES). sharings: any of "none" (single-task baselines: one
     build_single_task model per task, same encoder config), "hard", "soft", "cross_stitch".
@@ -145,7 +147,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     stopping after one without a better dev score, before it trains on ``tasks``; sharings "none" and "hard".
     Its words outside the tasks' vocabulary read as <unk>).
 
-    Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, metric);
+    Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, split, metric);
     ``fraction`` is the row's own task's train fraction, ``train_seconds`` the wall time of training the
     model that produced the row (for "none": that task's single-task model).
     """
@@ -197,8 +199,10 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
         epochs = config.fast_or(10, 2)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1 or None (default), got {epochs!r}; pass e.g. epochs=3.")
-    if split not in data.SPLITS:
-        raise ValueError(f"unknown split {split!r}; use one of {', '.join(data.SPLITS)} (normally 'test').")
+    splits = [split] if isinstance(split, str) else list(split)
+    if not splits or any(s not in data.SPLITS for s in splits) or len(set(splits)) != len(splits):
+        raise ValueError(f"split must name one or more distinct splits of {', '.join(data.SPLITS)}, got {split!r}; "
+                         "pass e.g. 'test' or ('dev', 'test').")
     encoder_kw, build_kw, train_kw = _split_overrides(overrides)
     encoder_kw = {**_fast_encoder(), **encoder_kw}
     train_kw = {"early_stopping_patience": 2 if epochs > 2 else None, "progress": False, **train_kw}
@@ -248,10 +252,11 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                         learning_rate=train_config.learning_rate), char_vocab=char_vocab)
                 training.train(model, group_tasks, vocab, train_config, char_vocab=char_vocab)
                 seconds = time.perf_counter() - started
-                scores = training.evaluate(model, group_tasks, vocab, split, char_vocab=char_vocab)
                 label = _setting_label(setting)
-                rows += [(label, r.task, sharing, seed, setting.get(r.task, 1.0), split, r.metric, r.value, seconds)
-                         for r in scores.itertuples()]
+                for part in splits:
+                    scores = training.evaluate(model, group_tasks, vocab, part, char_vocab=char_vocab)
+                    rows += [(label, r.task, sharing, seed, setting.get(r.task, 1.0), part, r.metric, r.value,
+                              seconds) for r in scores.itertuples()]
                 if progress:
                     print(f"[{label}] seed {seed} {sharing:<12} {'+'.join(group)}: {seconds:.1f} s", flush=True)
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -292,8 +297,10 @@ def _check_table(df: pd.DataFrame) -> None:
 
 
 def _group_keys(df: pd.DataFrame) -> list[str]:
-    """(setting,) task, sharing, metric — setting only when the table has that column."""
-    return [c for c in ("setting",) if c in df.columns] + ["task", "sharing", "metric"]
+    """(setting,) task, sharing, (split,) metric — setting when the table has that column, split when it
+    holds more than one (a run scored on dev and test)."""
+    split = ["split"] if "split" in df.columns and df["split"].nunique() > 1 else []
+    return [c for c in ("setting",) if c in df.columns] + ["task", "sharing", *split, "metric"]
 
 
 def summarize(df: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -321,6 +328,9 @@ def delta_mtl_table(df: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
     ci_high, plus one column per task with its main metric's mean for that sharing.
     """
     _check_table(df)
+    if "split" in df.columns and df["split"].nunique() > 1:
+        raise ValueError(f"the table holds several splits ({sorted(set(df['split']))}); pass one, e.g. "
+                         "df[df.split == 'test'].")
     if baseline not in set(df["sharing"]):
         raise ValueError(f"the table has no {baseline!r} runs (sharings: {sorted(set(df['sharing']))}); "
                          f"run with sharing {baseline!r} included to compare against it.")

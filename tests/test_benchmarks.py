@@ -37,6 +37,21 @@ def test_gain_row_passes_only_with_an_interval_above_zero():
     assert _row(single, "7. a multi-task gain").verdict == "FAIL"  # n = 1: no interval at all
 
 
+def test_dev_scores_choose_a_setting_but_never_enter_the_test_table():
+    test = _table([1.0, 1.2, 0.9])  # hard sharing wins on test
+    dev = test.assign(split="dev", value=test.value - 0.02 * (test.sharing == "hard"))  # single-task wins on dev
+    both = pd.concat([test, dev], ignore_index=True)
+    chunk = _row(quality.quality_rows(both, [], "(test)"), "7. chunk f1")
+    assert abs(chunk.value - (90.1 + 1.0333)) < 0.01  # the test scores alone, as before
+    assert chunk.note.endswith("; chosen on dev: single-task, test 90.1")
+    assert quality.dev_choices(both) == ["chunk: single-task (dev 90.10, test 90.10)"]
+    assert quality.quality_table(both).set_index("task").loc["chunk", "hard sharing"].startswith("91.13 ± ")
+    assert quality.gains_frame(both).n.tolist() == [3]  # paired on test only
+    assert quality.dev_choices(test) == []  # runs that stored test only choose nothing
+    half = pd.concat([test, dev[dev.sharing == "none"]], ignore_index=True)
+    assert quality.dev_choice(half, "chunk") is None  # hard sharing has no dev scores: no fair choice
+
+
 def test_quality_runs_past_the_budget_are_listed_not_run():
     settings = quality.Settings(seeds=2, groups=(("chunk", "pos"),), variants=("none", "hard"), budget_s=-1,
                                 jobs=1)

@@ -125,6 +125,9 @@ def test_delta_mtl_needs_the_baseline():
     ({"tasks": TASKS, "pretrain_on": "toy_ner", "sharings": ["none", "soft"]}, "sharings among"),
     ({"tasks": TASKS, "pretrain_on": "toy_ner", "sharings": ["hard"], "lm_pretraining": 1}, "pass one of them"),
     ({"tasks": TASKS, "pretrain_on": "toy_ner", "pretrain_epochs": 0}, "integer >= 1"),
+    ({"tasks": TASKS, "split": "valid"}, "split must name"),
+    ({"tasks": TASKS, "split": ["dev", "dev"]}, "split must name"),
+    ({"tasks": TASKS, "split": []}, "split must name"),
 ])
 def test_bad_input_is_a_clear_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -144,6 +147,22 @@ def test_cli_bad_input_is_an_argparse_error(argv, message, capsys):
         experiments.main(argv)
     assert exit_info.value.code == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_several_splits_score_each_trained_model():
+    """split=("dev", "test"): one model per sharing and seed, scored on both, so a setting can be chosen on dev."""
+    table = experiments.run_experiment(TASKS, ["none", "hard"], seeds=1, epochs=1, toy_size=80,
+                                       split=("dev", "test"))
+    assert set(table.split) == {"dev", "test"}
+    dev, test = (table[table.split == part].reset_index(drop=True) for part in ("dev", "test"))
+    assert len(dev) == len(test) and (dev.train_seconds == test.train_seconds).all()  # the same models
+    assert not dev.value.equals(test.value)
+    summary = experiments.summarize(table)
+    assert "split" in summary.columns and len(summary) == len(table)  # one seed: one summary row per run row
+    assert "split" not in experiments.summarize(test).columns
+    with pytest.raises(ValueError, match="several splits"):
+        experiments.delta_mtl_table(table)
+    assert np.isfinite(experiments.delta_mtl_table(test).set_index("sharing").loc["hard", "delta_mtl"])
 
 
 def test_fraction_settings_are_crossed():
