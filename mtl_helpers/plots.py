@@ -377,7 +377,7 @@ def score_curves(summary, x: str, hue: str, xlabel: str | None = None, ylabel: s
         axis.set_xscale("log")
     axis.set_xlabel(xlabel or x)
     axis.set_ylabel(ylabel)
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, title=hue, title_fontsize=8)  # the lines' values need their name
     axis.set_title(f"{ylabel} against {xlabel or x} (band: confidence interval)", fontsize=10)
     figure.tight_layout()
     return figure

@@ -73,7 +73,8 @@ def test_loss_curves_and_metric_by_epoch():
 def test_score_curves_and_interval_plot_accept_missing_intervals():
     summary = pd.DataFrame({"setup": ["x", "x", "y", "y"], "fraction": [0.1, 1.0] * 2, "mean": [0.2, 0.5, 0.3, 0.6],
                             "ci_low": [np.nan] * 4, "ci_high": [np.nan] * 4})
-    assert isinstance(plots.score_curves(summary, x="fraction", hue="setup", log_x=True), Figure)
+    figure = plots.score_curves(summary, x="fraction", hue="setup", log_x=True)
+    assert isinstance(figure, Figure) and figure.axes[0].get_legend().get_title().get_text() == "setup"
     assert isinstance(plots.interval_plot(summary.head(2), label="fraction"), Figure)
     with pytest.raises(ValueError):
         plots.score_curves(summary.drop(columns="mean"), x="fraction", hue="setup")
