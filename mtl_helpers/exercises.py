@@ -335,6 +335,28 @@ def check_best_tag_sequence(answer: Any, emissions: Any, transitions: Any, label
                        "(itertools.product) and keep the highest total.")
 
 
+def check_selection_optimism(answer: Any, candidates: int, test_items: int, accuracy: float, *,
+                             quiet: bool = False) -> bool:
+    """Exercise 6.5: by how many points, on average, the best test score of ``candidates`` equally good models
+    (true ``accuracy``, each scored on ``test_items`` items) beats their true accuracy: 100 · c_K · √(p(1−p)/n),
+    with c_K the expected maximum of K standard normal draws (here by numerical integration)."""
+    import numpy as np
+    from scipy import integrate, stats
+
+    if int(candidates) != candidates or candidates < 1 or int(test_items) != test_items or test_items < 1:
+        raise ValueError(f"candidates and test_items must be integers >= 1, got {candidates!r} and {test_items!r}.")
+    if not 0.0 < accuracy < 1.0:
+        raise ValueError(f"accuracy must lie strictly between 0 and 1, got {accuracy!r}.")
+    c_k = integrate.quad(lambda x: x * candidates * stats.norm.pdf(x) * stats.norm.cdf(x) ** (candidates - 1),
+                         -np.inf, np.inf)[0]
+    expected = 100 * c_k * math.sqrt(accuracy * (1 - accuracy) / test_items)
+    return report(close(answer, expected, rel=0.03), exercise="6.5", quiet=quiet,  # 3%: a simulated c_K will do
+                  hint="the best of K scores beats the truth by c_K standard errors on average. The standard error "
+                       "of an accuracy on n items is √(p(1−p)/n); c_K is the mean of the maximum of K standard "
+                       "normal draws (simulate it: rng.standard_normal((100_000, K)).max(axis=1).mean()). "
+                       "Give points: × 100.")
+
+
 def check_perplexity(answer: Any, total_nll: float, tokens: float, *, quiet: bool = False) -> bool:
     """Exercise 7.1: perplexity from a summed negative log-likelihood (nats) and a token count."""
     if tokens <= 0:

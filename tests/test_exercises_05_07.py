@@ -77,6 +77,19 @@ def test_trainable_when_frozen_counts_everything_but_the_shared_encoder():
     assert not exercises.check_trainable_when_frozen(model.count_params(), model, quiet=True)
 
 
+def test_selection_optimism_is_c_k_standard_errors():
+    # c_5 = 1.16296 (the expected maximum of five standard normals), standard error √(0.09 / 2000)
+    assert exercises.check_selection_optimism(0.7801, 5, 2000, 0.9, quiet=True)
+    assert exercises.check_selection_optimism(0.0, 1, 2000, 0.9, quiet=True)  # one candidate: no selection
+    assert not exercises.check_selection_optimism(0.6708, 5, 2000, 0.9, quiet=True)  # one standard error
+    assert not exercises.check_selection_optimism(0.0078, 5, 2000, 0.9, quiet=True)  # a fraction, not points
+    assert not exercises.check_selection_optimism(None, 5, 2000, 0.9, quiet=True)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        exercises.check_selection_optimism(0.5, 5, 2000, 1.0)
+    with pytest.raises(ValueError, match="integers >= 1"):
+        exercises.check_selection_optimism(0.5, 0, 2000, 0.9)
+
+
 def test_best_tag_sequence_needs_the_transitions():
     tags = ["O", "B-NP", "I-NP"]
     emissions = np.array([[2.0, 1.0, 0.5], [0.2, 0.5, 1.5], [1.2, 0.3, 1.0]])
