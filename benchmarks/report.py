@@ -125,8 +125,8 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
                    f"{settings.dropout:g}, Adam at {settings.learning_rate:g} (sentence groups: "
                    f"{settings.sentence_learning_rate:g}){departures}, sampling \"all\" (joint batches for tasks on "
                    "the same sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft "
-                   "sharing, then single-task after a related task, then LM pretraining, seeds outermost within each, and "
-                   f"shared out to {settings.jobs} worker process(es) with one TensorFlow thread each; runs that "
+                   "sharing, then single-task after a related task, then LM pretraining, seeds outermost within each, "
+                   f"and shared out to {settings.jobs} worker process(es) with one TensorFlow thread each; runs that "
                    "did not start within the budget are "
                    "listed in the results table.")
         parts += [
