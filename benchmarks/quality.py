@@ -154,12 +154,15 @@ class Settings:
         return self.group_epochs.get(group, (self.epochs, self.patience))
 
     def departures(self) -> str:
-        """The per-group learning rates and epoch caps that depart from the defaults, for the reports ("" if none)."""
+        """The per-group learning rates, epoch caps and widths of the run's groups that depart from the defaults,
+        for the reports ("" if none)."""
         parts = []
         for group in self.groups:
             changes = ([f"Adam {self.group_learning_rates[group]:g}"] if group in self.group_learning_rates else [])
             if group in self.group_epochs:
                 changes.append("at most {} epochs, patience {}".format(*self.group_epochs[group]))
+            if group in self.hidden_units:
+                changes.append(f"{self.hidden_units[group]} BiLSTM units")
             if changes:
                 parts.append(f"{'+'.join(group)}: {', '.join(changes)}")
         return "; ".join(parts)
@@ -309,13 +312,12 @@ def quality_table(table: pd.DataFrame, current_run: str | None = None) -> pd.Dat
     for group in GROUPS:
         for task in group:
             metric = _main(task)
-            cells = {}
+            scores, cells = _scores(table, task, metric), {}
             for variant in VARIANTS:
                 if not applies(group, variant):
                     cells[VARIANT_NAMES[variant]] = "—"
                     continue
-                cell = _scores(table, task, metric)
-                cell = cell[cell.sharing == variant]
+                cell = scores[scores.sharing == variant]
                 values = 100 * cell.value.to_numpy(float)
                 mark = " †" if from_earlier_run(cell, current_run) else ""
                 cells[VARIANT_NAMES[variant]] = (f"{values.mean():.2f} ± {values.std(ddof=1):.2f} (n={len(values)})"
@@ -406,6 +408,8 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
 def dev_choice(table: pd.DataFrame, task: str) -> tuple[str, float, float] | None:
     """The variant a choice on dev takes for ``task``: (variant, its dev mean, its test mean), in %; None unless
     every variant in the table for the task has dev scores. The best test cell is an optimistic pick; this is not."""
+    if table.empty:
+        return None
     metric = _main(task)
     test, dev = _scores(table, task, metric), _scores(table, task, metric, "dev")
     if dev.empty or set(dev.sharing) != set(test.sharing):
@@ -419,14 +423,14 @@ def dev_choices(table: pd.DataFrame) -> list[str]:
     """dev_choice of every target task that has one, in words, for RESULTS.md."""
     out = []
     for task in TARGETS:
-        choice = dev_choice(table, task) if len(table) else None
+        choice = dev_choice(table, task)
         if choice is not None:
             out.append(f"{task}: {VARIANT_NAMES[choice[0]]} (dev {choice[1]:.2f}, test {choice[2]:.2f})")
     return out
 
 
 def _dev_note(table: pd.DataFrame, task: str) -> str:
-    choice = dev_choice(table, task) if len(table) else None
+    choice = dev_choice(table, task)
     return "" if choice is None else f"; chosen on dev: {VARIANT_NAMES[choice[0]]}, test {choice[2]:.1f}"
 
 

@@ -116,12 +116,11 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         else:
             kept_why = "this run re-ran other groups or variants, see `--quality-groups` / `--quality-variants`"
             departures = f" (and where a group departs: {settings.departures()})" if settings.departures() else ""
-            widths = "".join(f"; {'+'.join(group)}: {units} units" for group, units in settings.hidden_units.items())
             how = (f"Budget: {settings.budget_s:.0f} s of wall time for this run's part of the table on the machine "
                    f"above (`--budget`); {settings.seeds} seed(s) planned, at most {settings.epochs} epochs per run "
                    f"(early stopping after {settings.patience} epochs without a better dev score; the best dev epoch "
-                   f"is kept), {size}, default encoder (2-layer BiLSTM, {quality.DEFAULT_UNITS} units, embeddings 64"
-                   f"{widths}) with dropout "
+                   f"is kept), {size}, default encoder (2-layer BiLSTM, {quality.DEFAULT_UNITS} units, embeddings 64) "
+                   "with dropout "
                    f"{settings.dropout:g}, Adam at {settings.learning_rate:g} (sentence groups: "
                    f"{settings.sentence_learning_rate:g}){departures}, sampling \"all\" (joint batches for tasks on "
                    "the same sentences). Runs are ordered single-task and hard sharing first (all seeds), then soft "

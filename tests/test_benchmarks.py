@@ -200,5 +200,7 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
     assert kwargs["learning_rate"] == 2e-3 and kwargs["epochs"] == 25 and kwargs["early_stopping_patience"] == 5
     assert kwargs["hidden_units"] == 128 and settings.setup(("ner_nl", "pos_nl")).endswith(", 128 BiLSTM units")
     assert settings.setup(("ner_nl", "pos_nl")).startswith("25 epochs (patience 5), Adam 0.002")
-    assert settings.departures() == "ner_nl+pos_nl: Adam 0.002, at most 25 epochs, patience 5"
-    assert quality.Settings(groups=(("chunk", "pos"),)).departures() == ""  # only the groups a run trains
+    assert settings.departures() == ("chunk+pos: 128 BiLSTM units; "
+                                     "ner_nl+pos_nl: Adam 0.002, at most 25 epochs, patience 5, 128 BiLSTM units")
+    assert quality.Settings(groups=(("chunk", "pos"),)).departures() == "chunk+pos: 128 BiLSTM units"
+    assert quality.Settings(groups=(("ner_es", "pos_es"),)).departures() == ""  # only the groups a run trains
