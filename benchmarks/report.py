@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import quality
+from . import lessons, quality
 from .common import Row
 
 
@@ -170,6 +170,7 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         ]
         if not quality_kept:
             quality_table.to_csv(out_dir / "quality_runs.csv", index=False)
+    parts += lessons.section(out_dir)
     parts += ["## Time per benchmark", "",
               _md(pd.DataFrame({"benchmark": list(seconds), "seconds": [f"{s:.0f}" for s in seconds.values()]})),
               ""]

@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     __package__ = "benchmarks"  # noqa: A001
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground", "quality")
+BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground", "quality", "lessons")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cost-max-sentences", type=int, default=1000,
                         help="conll2000 sentences per split for benchmark 3 (default 1000; 0 = all)")
     parser.add_argument("--cost-epochs", type=int, default=4, help="epochs per model in benchmark 3 (default 4)")
+    parser.add_argument("--seeds", default="0-4",
+                        help="seeds of the lesson ledger, a range or a list: 0-4 (default) or 10,11,12")
+    parser.add_argument("--claims", default=None,
+                        help="comma-separated claim ids of the lesson ledger to measure (default: all; "
+                             "mtl_helpers/lessons.py lists them); the other rows of lessons.csv are kept")
     parser.add_argument("--no-class-mode", action="store_true", help="skip the class-mode notebook series")
     parser.add_argument("--out-dir", default=None, help="where to write RESULTS.md and results.csv "
                                                         "(default benchmarks/ for a full run)")
@@ -144,9 +149,19 @@ def main(argv: list[str] | None = None) -> int:
 
     import pandas as pd
 
-    from . import common, notebooks, playground, quality, speed
+    from . import common, lessons, notebooks, playground, quality, speed
     from .report import write_report
 
+    try:
+        lesson_seeds = lessons.parse_seeds(args.seeds)
+        lesson_claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else None
+        if lesson_claims:
+            from mtl_helpers import lessons as ledger
+
+            for claim_id in lesson_claims:
+                ledger.claim(claim_id)
+    except ValueError as error:
+        build_parser().error(str(error))
     info = common.machine()
     started = datetime.datetime.now().astimezone()
     this_run = quality.run_label(started)
@@ -160,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                                                      epochs=2 if quick else args.cost_epochs),
         "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
         "playground": lambda: playground.playground_latency(3 if quick else 5),
+        "lessons": lambda: lessons.run_lessons(lesson_seeds, lesson_claims, args.quality_jobs, out_dir,
+                                               log=lambda m: print(m, flush=True)),
     }
     out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
     earlier = _earlier_rows(out_dir, selected) if out_dir is not None and not quick else []

@@ -112,12 +112,12 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                    seeds: int | Sequence[int] = 3, fractions: Mapping[str, float | Sequence[float]] | None = None,
                    epochs: int | None = None, *, split: str | Sequence[str] = "test",
                    max_sentences: int | None = None,
-                   toy_size: int | None = None, progress: bool = False, chars: bool = False,
+                   toy_size: int | None = None, relatedness: float = 1.0, progress: bool = False, chars: bool = False,
                    word_vectors: bool = False, crf: bool | Sequence[str] = False,
                    read_layers: Mapping[str, int] | None = None, lm_pretraining: int = 0,
                    lm_sources: Sequence[str] | None = None, lm_outputs: int | None = None,
                    lm_bidirectional: bool = False, pooling: str = "mean", pretrain_on: str | None = None,
-                   pretrain_epochs: int = 5, **overrides: Any) -> pd.DataFrame:
+                   pretrain_epochs: int = 5, monitor: Sequence[str] | None = None, **overrides: Any) -> pd.DataFrame:
     """Train every sharing scheme on ``tasks`` for every seed and fraction setting; score on ``split``
     (a split name, or several, e.g. ("dev", "test"): each trained model is scored on each).
 
@@ -132,6 +132,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     overrides: EncoderConfig fields (embedding_dim=32, kind="transformer", ...), build_model options
     (shared_layers, coupling, coupling_weight, stitch_diagonal) and TrainConfig fields (learning_rate,
     batch_size, sampling, weighting, ...). progress: print one line (time) per trained model.
+    relatedness: the toy language's knob (toy tasks only; mtl_helpers.toy), the same for every model.
     Inputs and outputs, the same for every model of a run: chars (a character CNN on every word; case
     kept), word_vectors (word embeddings start from mtl_helpers.embeddings' PPMI-SVD vectors of unlabelled
     English text), crf (a CRF output layer: True = on every tagging task, or a list of task names),
@@ -146,6 +147,9 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     shared encoder, and the model trains on that task alone first, for up to pretrain_epochs epochs with early
     stopping after one without a better dev score, before it trains on ``tasks``; sharings "none" and "hard".
     Its words outside the tasks' vocabulary read as <unk>).
+    monitor (the tasks whose dev score picks the best epoch and stops training, e.g. the one target task of
+    a comparison, so that a multi-task model is not stopped because its auxiliary task stopped improving;
+    a single-task model of another task monitors itself; None = every task of the model).
 
     Returns the tidy table with columns COLUMNS: one row per (setting, task, sharing, seed, split, metric);
     ``fraction`` is the row's own task's train fraction, ``train_seconds`` the wall time of training the
@@ -193,6 +197,9 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     if pooling not in models.POOLINGS:
         raise ValueError(f"unknown pooling {pooling!r}; use one of {models.POOLINGS}.")
     _check_pretraining(pretrain_on, pretrain_epochs, tasks, sharings, lm_pretraining)
+    if monitor is not None and (isinstance(monitor, str) or not monitor or set(monitor) - set(tasks)):
+        raise ValueError(f"monitor must be None or a non-empty list of the tasks {tasks}, got {monitor!r}; "
+                         f"pass e.g. monitor=['{tasks[0]}'].")
     seed_list = _check_seeds(seeds)
     settings = _check_fractions(fractions, tasks)
     if epochs is None:
@@ -213,7 +220,7 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
     rows: list[tuple] = []
     for setting, seed in itertools.product(settings, seed_list):
         loaded = {t: data.load_task(t, seed=seed, fraction=setting.get(t, 1.0), max_sentences=max_sentences,
-                                    toy_size=toy_size) for t in tasks}
+                                    toy_size=toy_size, relatedness=relatedness) for t in tasks}
         vocab = data.Vocabulary.from_tasks(loaded)
         char_vocab = data.CharVocabulary.from_tasks(loaded) if chars else None
         encoder = models.EncoderConfig(vocab_size=len(vocab), char_vocab_size=len(char_vocab) if chars else 0,
@@ -250,7 +257,9 @@ def run_experiment(tasks: Sequence[str], sharings: Sequence[str] = ("none", "har
                     training.train(model, {pretrain_on: pre_task}, vocab, training.TrainConfig(
                         epochs=pretrain_epochs, seed=seed, progress=False, early_stopping_patience=1,
                         learning_rate=train_config.learning_rate), char_vocab=char_vocab)
-                training.train(model, group_tasks, vocab, train_config, char_vocab=char_vocab)
+                watched = tuple(t for t in group if t in (monitor or group)) or None
+                training.train(model, group_tasks, vocab, dataclasses.replace(train_config, monitor=watched),
+                               char_vocab=char_vocab)
                 seconds = time.perf_counter() - started
                 label = _setting_label(setting)
                 for part in splits:

@@ -22,25 +22,28 @@ Translation rule (target is SOV, adjectives after the noun, postpositions, names
 
 where ``X'`` is the word-by-word lexicon entry ``LEXICON.target[X]``. ``translate`` applies it.
 
-Cues. The topic is signalled by the verb and the nouns (each topic has its own), the sentiment by
-polar adjectives and adverbs, entities by the names, roles by word order.
+Cues. The topic is signalled by the verb and the nouns (each topic has its own: 40 nouns and 12
+verbs, more than a few dozen labelled sentences cover), the sentiment by polar adjectives and adverbs,
+entities by the names, roles by word order.
 
 The ``relatedness`` knob r in [0, 1]. Every sentence draws a shared latent theme z (one of the four
 topics) and a coin ``coupled ~ Bernoulli(r)``:
 
 * coupled sentence (probability r): all tasks read their labels from the SAME latent features.
-  topic = z; sentiment = ``POLARITY[z]``; the polar words are the *theme's own* adjectives/adverbs,
-  so the same words signal topic and sentiment; names only fill argument slots and their type is
-  fixed by the role (ARG0 -> PER, ARG1 -> ORG, ARG2 -> LOC), so entities are the role arguments.
+  topic = z; sentiment = ``POLARITY[z]``, and the sentence carries *no* polar word: its sentiment
+  can only be read through its topic words, which the topic task, with its many labels, learns and
+  a sentiment model with few labels mostly never sees (the lesson of "eavesdropping"); names only
+  fill argument slots and their type is fixed by the role (ARG0 -> PER, ARG1 -> ORG, ARG2 -> LOC), so
+  entities are the role arguments.
 * independent sentence (probability 1 - r): each task draws its own latent variable. The topic is an
-  independent draw, the sentiment an independent coin with *generic* polar words (shared by all
-  topics); names get a random type whatever their slot, and may also sit in the sentence-initial
+  independent draw, the sentiment an independent coin signalled by *generic* polar words (shared by
+  all topics); names get a random type whatever their slot, and may also sit in the sentence-initial
   adjunct, which is no role argument.
 
 So at r = 1 topic determines sentiment (mutual information ln 2), entity types determine roles, and a
 shared representation of the theme/argument features serves every task; at r = 0 every pair of labels
 is independent (mutual information ~ 0) and the tasks compete for the encoder's capacity. In between
-the mutual information falls monotonically (about 0.13 nats topic-vs-sentiment at r = 0.5).
+the mutual information falls monotonically.
 Translation is a deterministic function of the sentence and does not depend on r.
 """
 from __future__ import annotations
@@ -79,8 +82,6 @@ class Lexicon:
     neutral_adj: tuple[str, ...]
     noun: dict[str, tuple[str, ...]]  # topic -> nouns
     verb: dict[str, tuple[str, ...]]  # topic -> verbs
-    theme_adj: dict[str, tuple[str, ...]]  # topic -> polar adjectives (polarity = POLARITY[topic])
-    theme_adv: dict[str, tuple[str, ...]]
     generic_adj: dict[str, tuple[str, ...]]  # "pos"/"neg" -> polar adjectives of no topic
     generic_adv: dict[str, tuple[str, ...]]
     first: dict[str, tuple[str, ...]]  # entity type -> first name tokens
@@ -115,8 +116,7 @@ def _build_lexicon() -> Lexicon:
     lex = dict(
         det=make(3, (1, 1)), prep=make(3, (1, 1)), adjunct_prep=make(2, (1, 1)),
         adjunct_noun=make(5, (2, 3)), neutral_adj=make(6, (2, 2)),
-        noun={t: make(8, (2, 3)) for t in TOPICS}, verb={t: make(5, (2, 3)) for t in TOPICS},
-        theme_adj={t: make(4, (2, 3)) for t in TOPICS}, theme_adv={t: make(2, (3, 3)) for t in TOPICS},
+        noun={t: make(40, (2, 3)) for t in TOPICS}, verb={t: make(12, (2, 3)) for t in TOPICS},
         generic_adj={p: make(5, (2, 3)) for p in ("pos", "neg")},
         generic_adv={p: make(2, (3, 3)) for p in ("pos", "neg")},
         first={"PER": make(12, (2, 3), capital=True), "LOC": make(10, (2, 3), capital=True),
@@ -128,8 +128,8 @@ def _build_lexicon() -> Lexicon:
         "det": lex["det"], "prep": lex["prep"], "adjunct_prep": lex["adjunct_prep"],
         "noun": lex["adjunct_noun"] + sum(lex["noun"].values(), ()),
         "verb": sum(lex["verb"].values(), ()),
-        "adj": lex["neutral_adj"] + sum(lex["theme_adj"].values(), ()) + sum(lex["generic_adj"].values(), ()),
-        "adv": sum(lex["theme_adv"].values(), ()) + sum(lex["generic_adv"].values(), ()),
+        "adj": lex["neutral_adj"] + sum(lex["generic_adj"].values(), ()),
+        "adv": sum(lex["generic_adv"].values(), ()),
     }
     word_class = {w: c for c, words in classes.items() for w in words}
     word_class.update({",": "punct", ".": "punct"})
@@ -207,8 +207,7 @@ def _sample(d: _Draws, relatedness: float) -> tuple[str, str, bool, list[tuple[s
     z = d.pick(TOPICS)
     own_topic, own_sentiment = d.pick(TOPICS), d.pick(("pos", "neg"))
     topic, sentiment = (z, POLARITY[z]) if coupled else (own_topic, own_sentiment)
-    polar_adj = LEXICON.theme_adj[z] if coupled else LEXICON.generic_adj[sentiment]
-    polar_adv = LEXICON.theme_adv[z] if coupled else LEXICON.generic_adv[sentiment]
+    polar_adj = None if coupled else LEXICON.generic_adj[sentiment]  # coupled: the topic words are the cue
 
     def slot(role: str) -> _NP:
         is_name, own_type = d.chance(0.5), d.pick(ENTITY_TYPES)
@@ -227,9 +226,9 @@ def _sample(d: _Draws, relatedness: float) -> tuple[str, str, bool, list[tuple[s
     phrases += [("arg0", slot("arg0")), ("v", d.pick(LEXICON.verb[topic])), ("arg1", slot("arg1"))]
     if d.chance(0.5):
         phrases.append(("arg2", (d.pick(LEXICON.prep), slot("arg2"))))
-    has_polar_adj = any(np_[1] in polar_adj for _, np_ in _noun_phrases(phrases))
-    if d.chance(0.4) or not has_polar_adj:  # every sentence carries at least one sentiment cue
-        phrases.append(("adv", d.pick(polar_adv)))
+    has_polar_adj = polar_adj is not None and any(np_[1] in polar_adj for _, np_ in _noun_phrases(phrases))
+    if not coupled and (d.chance(0.4) or not has_polar_adj):  # every independent sentence has a polar word
+        phrases.append(("adv", d.pick(LEXICON.generic_adv[sentiment])))
     phrases.append(("end", "."))
     return topic, sentiment, coupled, phrases
 

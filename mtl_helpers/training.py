@@ -77,6 +77,7 @@ class TrainConfig:
     pcgrad: bool = False             # PCGrad (needs sampling="all")
     track_conflict: bool = False     # log the mean gradient cosine between tasks every conflict_every steps
     early_stopping_patience: int | None = None   # epochs without dev improvement before stopping
+    monitor: tuple[str, ...] | None = None       # tasks whose mean main dev metric picks the best epoch (None: all)
     checkpoint_dir: str | None = None            # resume if a checkpoint is there
     seed: int = 0
     progress: bool = True
@@ -122,6 +123,10 @@ class TrainConfig:
              f"conflict_every must be an integer >= 1, got {self.conflict_every!r}.")
         need(self.checkpoint_every is None or (isinstance(self.checkpoint_every, int) and self.checkpoint_every >= 1),
              f"checkpoint_every must be None or an integer >= 1, got {self.checkpoint_every!r}.")
+        need(self.monitor is None or (not isinstance(self.monitor, str) and len(self.monitor) > 0
+                                      and set(self.monitor) <= set(task_names)),
+             f"monitor must be None or a non-empty list of the trained tasks {list(task_names)}, got "
+             f"{self.monitor!r}; pass e.g. monitor=('{next(iter(task_names), 'task')}',).")
         need(self.early_stopping_patience is None or self.early_stopping_patience >= 1,
              f"early_stopping_patience must be None or >= 1, got {self.early_stopping_patience!r}.")
         need(isinstance(self.seed, (int, np.integer)) and self.seed >= 0,
@@ -757,10 +762,14 @@ class _Trainer:
 
     # ----- early stopping -----
     def _epoch_scores(self, dev_rows: list[dict]) -> dict[int, float]:
-        """Mean over tasks of the main dev metric, signed so that higher is better (−perplexity for lm)."""
+        """Mean over the monitored tasks (default all) of the main dev metric, signed so that higher is
+        better (−perplexity for lm)."""
         frame = pd.DataFrame(dev_rows, columns=["epoch", "task", "split", "metric", "value"])
         scores: dict[int, list[float]] = {}
+        monitored = self.config.monitor or tuple(self.tasks)
         for t, task in self.tasks.items():
+            if t not in monitored:
+                continue
             metric, higher = metrics.main_metric(task.kind, task.labels)
             rows = frame[(frame.task == t) & (frame.metric == metric)]
             for epoch, value in zip(rows.epoch, rows.value):

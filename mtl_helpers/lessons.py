@@ -1,0 +1,214 @@
+"""The lesson ledger: every effect the series claims, as a paired comparison that anyone can rerun.
+
+Each ``Claim`` names its notebook, the sentence it supports, the two setups and the direction it
+expects. ``measure`` trains both setups on the same seeds (mtl_helpers.evidence) and ``ledger_verdict``
+says whether the claim ``holds``, is ``contradicted``, or ``cannot tell`` with those seeds. The
+notebooks print what ``measure`` computes; ``python -m benchmarks --only lessons`` measures the whole
+ledger over five seeds and writes benchmarks/lessons.csv. A claim that did not hold was restated as
+what was measured (expected ``"cannot tell"``), never dropped.
+
+Fair by construction, in every toy claim:
+* each model trains until the *target* task's dev score stops improving (patience 3, at most 30
+  epochs of 50 steps) and keeps its best epoch, so neither side is cut short: the single-task model
+  sees as many target updates as it can use;
+* multi-task models sample tasks uniformly, so the small target task is not starved of updates;
+* the target is low-resource (40 labelled sentences, dev and test 1,000 each), where sharing can matter.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import baselines, config, data, evidence, metrics
+
+EXPECTED: tuple[str, ...] = (evidence.HELPS, evidence.HURTS, evidence.CANNOT_TELL)
+LEDGER_VERDICTS: tuple[str, ...] = ("holds", "contradicted", "cannot tell")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One side of a comparison: a run_experiment call, or a trivial baseline (``trivial=True``).
+
+    options: run_experiment keyword arguments that override the claim's common ones. tune: a small dev
+    grid ({option: [values]}); each seed trains every combination and keeps the one best on dev, so a
+    method and the static weighting it is compared with get the same search.
+    """
+
+    name: str
+    sharing: str = "none"
+    tasks: tuple[str, ...] | None = None  # default: the claim's tasks
+    options: Mapping[str, Any] = field(default_factory=dict)
+    tune: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    trivial: bool = False
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An effect the series states, with what measures it."""
+
+    id: str
+    notebook: str
+    statement: str
+    tasks: tuple[str, ...]
+    target: str  # the task whose main metric (test split) is compared
+    baseline: Setup
+    treatment: Setup
+    expected: str  # "helps" / "hurts": the treatment against the baseline; "cannot tell": no effect
+    common: Mapping[str, Any] = field(default_factory=dict)
+    cheap: bool = True  # toy-sized: rerun with other seeds in minutes
+
+
+# The toy regime where sharing effects exist (mtl_helpers.toy): a low-resource target, a big auxiliary task,
+# and a narrow encoder (8 units per direction), so that unrelated tasks compete for its capacity.
+TOY: dict[str, Any] = dict(toy_size=10000, epochs=30, early_stopping_patience=3, steps_per_epoch=50,
+                           sampling="uniform", embedding_dim=32, hidden_units=8, num_layers=1)
+LOW = {"toy_sentiment": 0.005}  # 40 of 8,000 training sentences
+PAIR = ("toy_sentiment", "toy_topic")
+# Real tagging corpora, capped so that five seeds fit in minutes: 2,000 sentences a split, a 10% target.
+REAL: dict[str, Any] = dict(max_sentences=2000, epochs=30, early_stopping_patience=3, embedding_dim=64,
+                            hidden_units=32, num_layers=1, sampling="uniform")
+
+SINGLE, HARD = Setup("single-task"), Setup("hard sharing", "hard")
+
+
+def _toy(r: float, **extra: Any) -> dict[str, Any]:
+    return {**TOY, "relatedness": r, "fractions": LOW, "monitor": ["toy_sentiment"], **extra}
+
+
+LEDGER: tuple[Claim, ...] = (
+    Claim("01-related-helps", "01", "At relatedness 1, hard sharing with the topic task lifts a sentiment task that "
+          "has 40 labelled sentences.", PAIR, "toy_sentiment", SINGLE, HARD, "helps", _toy(1.0)),
+    Claim("01-unrelated-hurts", "01", "At relatedness 0, with a narrow encoder, hard sharing with the topic task "
+          "costs the sentiment task accuracy (negative transfer).", PAIR, "toy_sentiment", SINGLE, HARD, "hurts",
+          _toy(0.0)),
+    Claim("01-augmentation", "01", "Implicit data augmentation: hard sharing with 40 sentiment labels beats "
+          "single-task learning with four times as many (160).", PAIR, "toy_sentiment",
+          Setup("single-task, 160 labels", options={"fractions": {"toy_sentiment": 0.02}}),
+          Setup("hard sharing, 40 labels", "hard"), "helps", _toy(1.0)),
+    Claim("01-beats-majority", "01", "The single-task model with 40 labels has learned something: it beats "
+          "the majority class.", PAIR, "toy_sentiment", Setup("majority class", trivial=True), SINGLE, "helps",
+          _toy(1.0)),
+    Claim("04-soft-coupling", "04", "Soft sharing: coupling two towers with λ·‖θ₁ − θ₂‖² (λ = 1) beats the same "
+          "towers uncoupled (λ = 0) on the low-resource task.", PAIR, "toy_sentiment",
+          Setup("soft sharing, λ = 0", "soft", options={"coupling_weight": 0.0}),
+          Setup("soft sharing, λ = 1", "soft", options={"coupling_weight": 1.0}), "helps", _toy(1.0)),
+    Claim("04-cross-stitch", "04", "Cross-stitch units beat single-task learning on the low-resource task.",
+          PAIR, "toy_sentiment", SINGLE, Setup("cross-stitch", "cross_stitch"), "helps", _toy(1.0)),
+    Claim("05-sampling", "05", "For the small task of an imbalanced pair, uniform task sampling beats "
+          "proportional sampling at the same number of steps.", PAIR, "toy_sentiment",
+          Setup("hard, proportional", "hard", options={"sampling": "proportional"}),
+          Setup("hard, uniform", "hard"), "helps", _toy(1.0)),
+    Claim("05-uncertainty-vs-tuned", "05", "Uncertainty weighting does not beat a static weighting tuned on dev "
+          "with the same grid (Kurin et al. 2022; Xin et al. 2022).", PAIR, "toy_sentiment",
+          Setup("static, tuned on dev", "hard", tune={"learning_rate": [1e-3, 3e-3, 1e-2]}),
+          Setup("uncertainty weighting", "hard", options={"weighting": "uncertainty"},
+                tune={"learning_rate": [1e-3, 3e-3, 1e-2]}), evidence.CANNOT_TELL, _toy(0.5)),
+    Claim("05-dwa-vs-tuned", "05", "Dynamic weight averaging does not beat a static weighting tuned on dev with "
+          "the same grid.", PAIR, "toy_sentiment",
+          Setup("static, tuned on dev", "hard", tune={"learning_rate": [1e-3, 3e-3, 1e-2]}),
+          Setup("DWA", "hard", options={"weighting": "dwa"}, tune={"learning_rate": [1e-3, 3e-3, 1e-2]}),
+          evidence.CANNOT_TELL, _toy(0.5)),
+    Claim("06-gain-at-ten-times-data", "06", "With 400 labels instead of 40 the gain of sharing is gone: "
+          "hard sharing and single-task cannot be told apart.", PAIR, "toy_sentiment", SINGLE, HARD,
+          evidence.CANNOT_TELL, _toy(1.0, fractions={"toy_sentiment": 0.05})),
+    Claim("06-half-related-hurts", "06", "Halfway related (r = 0.5), hard sharing through the narrow encoder "
+          "still costs the low-resource task.", PAIR, "toy_sentiment", SINGLE, HARD, "hurts", _toy(0.5)),
+    Claim("09-multitype-toy", "09", "Semantic roles with few labels gain from sharing an encoder with entity "
+          "tagging and topic classification (relatedness 1).", ("toy_roles", "toy_ner", "toy_topic"), "toy_roles",
+          SINGLE, HARD, "helps", {**TOY, "relatedness": 1.0, "fractions": {"toy_roles": 0.005},
+                                  "monitor": ["toy_roles"]}),
+    Claim("03-pos-helps-chunk", "03", "POS tagging as an auxiliary task lifts chunking trained on 10% of its "
+          "sentences (hard sharing, both trained to convergence on chunk dev F1).", ("chunk", "pos"), "chunk",
+          SINGLE, HARD, "helps", {**REAL, "fractions": {"chunk": 0.1}, "monitor": ["chunk"]}, cheap=False),
+    Claim("03-pos-beats-lookup", "03", "A single-task BiLSTM trained to convergence on 10% of the POS sentences "
+          "beats the most-frequent-tag lookup built from the same sentences.", ("pos",), "pos",
+          Setup("most frequent tag", trivial=True), SINGLE, "helps", {**REAL, "fractions": {"pos": 0.1}},
+          cheap=False),
+    Claim("07-lm-pretraining", "07", "One epoch of LM pretraining on the tasks' own text does not lift chunking "
+          "trained on 10% of its sentences.", ("chunk", "pos"), "chunk", HARD,
+          Setup("hard + LM pretraining", "hard", options={"lm_pretraining": 1}), evidence.CANNOT_TELL,
+          {**REAL, "fractions": {"chunk": 0.1}, "monitor": ["chunk"]}, cheap=False),
+    Claim("09-cross-lingual", "09", "Spanish NER as a second task lifts Dutch NER trained on 10% of its sentences "
+          "(hard sharing, one vocabulary).", ("ner_nl", "ner_es"), "ner_nl",
+          Setup("single-task", tasks=("ner_nl",)), HARD, "helps",
+          {**REAL, "fractions": {"ner_nl": 0.1}, "monitor": ["ner_nl"]}, cheap=False),
+)
+CLAIMS: dict[str, Claim] = {c.id: c for c in LEDGER}
+
+# Fast mode (MTL_FAST=1) shrinks every measurement to check that it runs, not to judge it.
+_FAST: dict[str, Any] = dict(toy_size=2000, max_sentences=200, epochs=2, steps_per_epoch=10)
+
+
+def claim(claim_id: str) -> Claim:
+    """The ledger entry ``claim_id``; ValueError listing the ids when it is unknown."""
+    if claim_id not in CLAIMS:
+        raise ValueError(f"unknown claim {claim_id!r}; the ledger holds: {', '.join(CLAIMS)}.")
+    return CLAIMS[claim_id]
+
+
+def _options(entry: Claim, setup: Setup, fast: bool) -> dict[str, Any]:
+    options = {**entry.common, **setup.options}
+    if fast:
+        options.update({k: v for k, v in _FAST.items() if k in options})
+        options.update(epochs=_FAST["epochs"], steps_per_epoch=_FAST["steps_per_epoch"], early_stopping_patience=None)
+    return options
+
+
+def _target_metric(entry: Claim) -> str:
+    task = data.load_task(entry.target, max_sentences=2, toy_size=10)
+    return metrics.main_metric(task.kind, task.labels)[0]
+
+
+def score(entry: Claim, setup: Setup, seed: int, fast: bool | None = None) -> float:
+    """The test score of one setup of a claim for one seed (choosing on dev when the setup has a grid)."""
+    from . import experiments
+
+    fast = config.FAST if fast is None else fast
+    options = _options(entry, setup, fast)
+    if setup.trivial:
+        fraction = options.get("fractions", {}).get(entry.target, 1.0)
+        task = data.load_task(entry.target, seed=seed, fraction=fraction, max_sentences=options.get("max_sentences"),
+                              toy_size=options.get("toy_size"), relatedness=options.get("relatedness", 1.0))
+        return baselines.score(task, "test")[1]
+    metric = _target_metric(entry)
+    best: tuple[float, float] | None = None
+    for values in itertools.product(*setup.tune.values()):
+        run = experiments.run_experiment(list(setup.tasks or entry.tasks), [setup.sharing], seeds=[seed],
+                                         split=("dev", "test"), **{**options, **dict(zip(setup.tune, values))})
+        rows = run[(run.task == entry.target) & (run.metric == metric)].set_index("split").value
+        if best is None or rows["dev"] > best[0]:
+            best = (float(rows["dev"]), float(rows["test"]))
+    assert best is not None
+    return best[1]
+
+
+def measure(claim_id: str, seeds: int | Sequence[int] = 5, fast: bool | None = None) -> evidence.Comparison:
+    """Train both setups of a claim on the same seeds; the paired comparison of their test scores."""
+    entry = claim(claim_id)
+    return evidence.compare(lambda s: score(entry, entry.baseline, s, fast),
+                            lambda s: score(entry, entry.treatment, s, fast), seeds,
+                            baseline=entry.baseline.name, treatment=entry.treatment.name,
+                            metric=f"{entry.target} {_target_metric(entry)}")
+
+
+def ledger_verdict(entry: Claim, comparison: evidence.Comparison) -> str:
+    """"holds" when the measured verdict is the expected one, "contradicted" when it is the opposite
+    direction (or any direction, for a claim of no effect), else "cannot tell"."""
+    measured = comparison.verdict
+    if measured == entry.expected:
+        return "holds"
+    if entry.expected == evidence.CANNOT_TELL or measured != evidence.CANNOT_TELL:
+        return "contradicted"
+    return "cannot tell"
+
+
+def report(claim_id: str, comparison: evidence.Comparison) -> str:
+    """The lines a notebook prints: the claim, what was measured, and whether the claim holds."""
+    entry = claim(claim_id)
+    verdict = ledger_verdict(entry, comparison)
+    said = {"holds": "holds", "contradicted": "is contradicted", "cannot tell": "cannot be told with these seeds"}
+    mode = " (fast mode: a check that it runs, not a result)" if config.FAST else ""
+    return (f"[{entry.id}] {entry.statement}\n  measured: {comparison.sentence()}\n"
+            f"  the claim {said[verdict]}{mode}.")
