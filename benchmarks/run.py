@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", default="0-4",
                         help="seeds of the lesson ledger, a range or a list: 0-4 (default) or 10,11,12")
     parser.add_argument("--claims", default=None,
-                        help="comma-separated claim ids of the lesson ledger to measure (default: all; "
-                             "mtl_helpers/lessons.py lists them); the other rows of lessons.csv are kept")
+                        help="comma-separated claim ids of the lesson ledger to measure, or 'cheap' for the toy-sized "
+                             "ones (default: all; mtl_helpers/lessons.py lists them); the other rows of lessons.csv "
+                             "are kept")
     parser.add_argument("--no-class-mode", action="store_true", help="skip the class-mode notebook series")
     parser.add_argument("--out-dir", default=None, help="where to write RESULTS.md and results.csv "
                                                         "(default benchmarks/ for a full run)")
@@ -154,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         lesson_seeds = lessons.parse_seeds(args.seeds)
-        lesson_claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else None
-        if lesson_claims:
-            from mtl_helpers import lessons as ledger
+        from mtl_helpers import lessons as ledger
 
-            for claim_id in lesson_claims:
-                ledger.claim(claim_id)
+        lesson_claims = ([c.id for c in ledger.LEDGER if c.cheap] if args.claims == "cheap" else
+                         [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else None)
+        for claim_id in lesson_claims or []:
+            ledger.claim(claim_id)
     except ValueError as error:
         build_parser().error(str(error))
     info = common.machine()

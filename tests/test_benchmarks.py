@@ -204,3 +204,34 @@ def test_run_one_passes_each_groups_inputs_and_outputs(monkeypatch):
                                      "ner_nl+pos_nl: Adam 0.002, at most 25 epochs, patience 5, 128 BiLSTM units")
     assert quality.Settings(groups=(("chunk", "pos"),)).departures() == "chunk+pos: 128 BiLSTM units"
     assert quality.Settings(groups=(("ner_es", "pos_es"),)).departures() == ""  # only the groups a run trains
+
+
+def test_lesson_seeds_parse_and_reject():
+    from benchmarks import lessons as bench_lessons
+
+    assert bench_lessons.parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert bench_lessons.parse_seeds("10,12") == [10, 12]
+    for bad in ("3", "a-b", "2,2", "4-2"):
+        try:
+            bench_lessons.parse_seeds(bad)
+        except ValueError as error:
+            assert "--seeds" in str(error)
+        else:
+            raise AssertionError(f"--seeds {bad} was accepted")
+
+
+def test_lessons_section_and_csv_columns(tmp_path):
+    from benchmarks import lessons as bench_lessons
+
+    detail = pd.DataFrame([{"claim": "01-related-helps", "notebook": "01", "statement": "s", "metric": "m",
+                            "seeds": "0-4", "diff": 0.2, "ci_low": 0.1, "ci_high": 0.3, "verdict": "holds",
+                            "baseline": "single-task", "treatment": "hard sharing", "baseline_mean": 0.6,
+                            "treatment_mean": 0.8, "expected": "helps", "seconds": 1.0}])
+    detail.to_csv(tmp_path / "lessons_detail.csv", index=False)
+    lines = bench_lessons.section(tmp_path)
+    assert lines[0] == bench_lessons.SECTION and "1 of 1 claims hold" in lines[2]
+    assert any("single-task 0.600 → hard sharing 0.800" in line and "+0.200 [+0.100, +0.300]" in line
+               for line in lines)
+    assert bench_lessons.COLUMNS == ("claim", "notebook", "statement", "metric", "seeds", "diff", "ci_low",
+                                     "ci_high", "verdict")
+    assert bench_lessons.section(tmp_path / "missing") == []
