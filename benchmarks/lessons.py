@@ -69,14 +69,15 @@ def _worker_start() -> None:
 
 def run_lessons(seeds: Sequence[int], claims: Sequence[str] | None, jobs: int, out_dir: Path | None,
                 log: Callable[[str], None] = print) -> list[Row]:
-    """Measure the chosen claims (default: all); write lessons.csv and lessons.md in ``out_dir``; one row
+    """Measure the chosen claims (default: all); write lessons.csv and lessons_detail.csv in ``out_dir`` (after every claim); one row
     that counts the claims that hold."""
     from mtl_helpers import lessons
 
     ids = list(claims) if claims else [c.id for c in lessons.LEDGER]
     for claim_id in ids:
         lessons.claim(claim_id)  # unknown ids fail before anything trains
-    results = []
+    results: list[dict] = []
+    frame = pd.DataFrame(columns=list(COLUMNS))
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                                 initializer=_worker_start) as pool:
         futures = {pool.submit(_measure, c, list(seeds)): c for c in ids}
@@ -85,20 +86,28 @@ def run_lessons(seeds: Sequence[int], claims: Sequence[str] | None, jobs: int, o
             log(f"{result['claim']}: {result['diff']:+.3f} [{result['ci_low']:+.3f}, {result['ci_high']:+.3f}] "
                 f"-> {result['verdict']} ({result['seconds']:.0f} s)")
             results.append(result)
-    order = {c: i for i, c in enumerate(ids)}
-    frame = pd.DataFrame(sorted(results, key=lambda r: order[r["claim"]]))
-    if out_dir is not None:
-        path = out_dir / "lessons.csv"
-        if claims and path.exists():  # measuring some claims keeps the others' rows
-            kept = pd.read_csv(path)
-            frame = pd.concat([kept[~kept.claim.isin(ids)], frame], ignore_index=True)
-            frame = frame.sort_values("claim", key=lambda s: s.map(_ledger_order()), kind="stable")
-        frame[list(COLUMNS)].to_csv(path, index=False)
-        frame.to_csv(out_dir / "lessons_detail.csv", index=False)
+            frame = _write(results, out_dir)  # after every claim: a stopped run still leaves its results
     holding = int((frame.verdict == "holds").sum())
     return [Row("lessons", "lesson ledger: claims that hold", holding, f" of {len(frame)}", f"= {len(frame)}",
                 "PASS" if holding == len(frame) else "FAIL",
                 f"seeds {frame.seeds.iloc[0] if len(frame) else ''}; benchmarks/lessons.csv")]
+
+
+def _write(results: list[dict], out_dir: Path | None) -> pd.DataFrame:
+    """The measured claims in ledger order; in out_dir, lessons.csv and lessons_detail.csv keep the rows of
+    claims this run did not measure."""
+    order = _ledger_order()
+    frame = pd.DataFrame(results)
+    if out_dir is not None:
+        detail = out_dir / "lessons_detail.csv"
+        if detail.exists():
+            kept = pd.read_csv(detail, dtype={"seeds": str})
+            frame = pd.concat([kept[~kept.claim.isin(frame.claim) & kept.claim.isin(order)], frame],
+                              ignore_index=True)
+        frame = frame.sort_values("claim", key=lambda s: s.map(order), kind="stable")
+        frame[list(COLUMNS)].to_csv(out_dir / "lessons.csv", index=False)
+        frame.to_csv(detail, index=False)
+    return frame
 
 
 def _ledger_order() -> dict[str, int]:

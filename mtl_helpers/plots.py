@@ -55,7 +55,7 @@ def label_distribution(tasks: Mapping[str, TaskData], split: str = "train", top:
         total = sum(counts.values()) or 1
         common = counts.most_common(top)
         axis.barh([label for label, _ in common][::-1], [n / total for _, n in common][::-1], color="tab:blue")
-        axis.set_title(f"{name} ({len(counts)} labels)", fontsize=10)
+        axis.set_title(f"{name} ({len(task.labels)} labels)", fontsize=10)  # the inventory, as in data.list
         axis.tick_params(labelsize=7)
         axis.set_xlabel("share of " + ("sentences" if task.kind == "classification" else "tokens"), fontsize=8)
     figure.suptitle(f"Label distribution ({split} split)")
@@ -64,20 +64,25 @@ def label_distribution(tasks: Mapping[str, TaskData], split: str = "train", top:
 
 
 def length_histograms(tasks: Mapping[str, TaskData], split: str = "train", bins: int = 30,
-                      columns: int = 4) -> Figure:
-    """Histogram of sentence lengths (tokens) per task, with the mean and the maximum marked."""
+                      columns: int = 4, log_x: bool = False) -> Figure:
+    """Histogram of sentence lengths (tokens) per task, with the mean and the maximum marked.
+
+    log_x: logarithmic length axis and bins, so that a few very long outliers do not squash the rest."""
     _check_tasks(tasks, split)
     figure, axes = _grid(len(tasks), columns)
     for axis, (name, task) in zip(axes, tasks.items()):
         lengths = np.array([len(s) for s in task.split(split).tokens])
         if lengths.size:
-            axis.hist(lengths, bins=bins, color="tab:green")
+            edges = np.geomspace(max(1, lengths.min()), lengths.max() + 1, bins + 1) if log_x else bins
+            axis.hist(lengths, bins=edges, color="tab:green")
+            if log_x:
+                axis.set_xscale("log")
             axis.axvline(lengths.mean(), color="black", linestyle="--", label=f"mean {lengths.mean():.1f}")
             axis.axvline(lengths.max(), color="tab:red", linestyle=":", label=f"max {lengths.max()}")
             axis.legend(fontsize=7)
         axis.set_title(name, fontsize=10)
         axis.tick_params(labelsize=7)
-        axis.set_xlabel("tokens per sentence", fontsize=8)
+        axis.set_xlabel("tokens per sentence" + (" (log scale)" if log_x else ""), fontsize=8)
     figure.suptitle(f"Sentence lengths ({split} split)")
     figure.tight_layout()
     return figure
