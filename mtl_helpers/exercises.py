@@ -551,3 +551,26 @@ def check_temperature_share(answer: Any, sizes: dict[str, int], task: str, tempe
                   hint="temperature sampling draws task t with probability n_t^(1/T) / Σ_s n_s^(1/T): T=1 is "
                        "proportional sampling, T→∞ is uniform, so T=2 (square roots) lifts the small task "
                        "without letting it dominate.")
+
+
+def check_paired_interval(answer: Any, baseline_scores: Any, treatment_scores: Any, confidence: float = 0.95, *,
+                          quiet: bool = False) -> bool:
+    """Exercise 6.6: (low, high) of the paired Student-t interval of the mean difference treatment − baseline,
+    seed by seed (both given in the same seed order): mean(d) ± t_{(1+c)/2, n−1} · sd(d, ddof=1) / √n."""
+    from mtl_helpers.metrics import mean_ci
+
+    a, b = [float(v) for v in baseline_scores], [float(v) for v in treatment_scores]
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError(f"a paired interval needs the two setups' scores on the same 2+ seeds, got {len(a)} and "
+                         f"{len(b)} scores; pass them in the same seed order.")
+    _, _, low, high = mean_ci([y - x for x, y in zip(a, b)], confidence)
+    try:
+        given_low, given_high = (float(v) for v in answer)
+        ok = close(given_low, low, rel=1e-3, abs_=1e-6) and close(given_high, high, rel=1e-3, abs_=1e-6)
+    except (TypeError, ValueError):
+        ok = False
+    return report(ok, exercise="6.6", quiet=quiet,
+                  hint="pair the runs: d = treatment − baseline seed by seed, then d.mean() ± t · d.std(ddof=1) / √n "
+                       f"with t = scipy.stats.t.ppf({(1 + confidence) / 2:.3f}, n − 1). Not the two setups' own "
+                       "spreads (that is the unpaired interval, wider: it keeps the noise the seeds share), not "
+                       "ddof=0, not the normal 1.96.")

@@ -99,3 +99,24 @@ def test_best_tag_sequence_needs_the_transitions():
     assert not exercises.check_best_tag_sequence(None, emissions, transitions, tags, quiet=True)
     with pytest.raises(ValueError, match="emissions"):
         exercises.check_best_tag_sequence(["O"], np.zeros((2, 2)), transitions, tags)
+
+
+def test_paired_interval_rejects_unpaired_ddof0_and_z():
+    from scipy import stats
+
+    a = np.array([0.70, 0.62, 0.75, 0.66, 0.71])
+    b = np.array([0.73, 0.64, 0.79, 0.67, 0.74])
+    d, n = b - a, len(a)
+    t = stats.t.ppf(0.975, n - 1)
+    right = (d.mean() - t * d.std(ddof=1) / np.sqrt(n), d.mean() + t * d.std(ddof=1) / np.sqrt(n))
+    assert exercises.check_paired_interval(right, a, b, quiet=True)
+    assert exercises.check_paired_interval(right, list(a), list(b), quiet=True)
+    unpaired_se = np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+    unpaired = (d.mean() - t * unpaired_se, d.mean() + t * unpaired_se)
+    ddof0 = (d.mean() - t * d.std(ddof=0) / np.sqrt(n), d.mean() + t * d.std(ddof=0) / np.sqrt(n))
+    normal = (d.mean() - 1.96 * d.std(ddof=1) / np.sqrt(n), d.mean() + 1.96 * d.std(ddof=1) / np.sqrt(n))
+    reversed_sign = (-right[1], -right[0])  # baseline − treatment
+    for wrong in (unpaired, ddof0, normal, reversed_sign, "nonsense", 0.5):
+        assert not exercises.check_paired_interval(wrong, a, b, quiet=True)
+    with pytest.raises(ValueError):
+        exercises.check_paired_interval(right, a, b[:3])
