@@ -171,12 +171,26 @@ def _target_metric(entry: Claim) -> str:
     return metrics.main_metric(task.kind, task.labels)[0]
 
 
-def score(entry: Claim, setup: Setup, seed: int, fast: bool | None = None) -> float:
-    """The test score of one setup of a claim for one seed (choosing on dev when the setup has a grid)."""
-    from . import experiments
+_SCORES: dict[str, float] = {}  # one training per distinct (setup, seed): claims that share a side reuse it
 
+
+def score(entry: Claim, setup: Setup, seed: int, fast: bool | None = None) -> float:
+    """The test score of one setup of a claim for one seed (choosing on dev when the setup has a grid).
+
+    Remembered for this Python session: another claim with the very same side (tasks, sharing, options,
+    grid) and seed gets the same number without training again."""
     fast = config.FAST if fast is None else fast
     options = _options(entry, setup, fast)
+    key = repr((entry.target, setup.tasks or entry.tasks, setup.sharing, setup.trivial, sorted(options.items()),
+                sorted(setup.tune.items()), seed, fast))
+    if key not in _SCORES:
+        _SCORES[key] = _train_and_score(entry, setup, seed, options)
+    return _SCORES[key]
+
+
+def _train_and_score(entry: Claim, setup: Setup, seed: int, options: dict[str, Any]) -> float:
+    from . import experiments
+
     if setup.trivial:
         fraction = options.get("fractions", {}).get(entry.target, 1.0)
         task = data.load_task(entry.target, seed=seed, fraction=fraction, max_sentences=options.get("max_sentences"),

@@ -140,3 +140,13 @@ def test_measure_a_cheap_claim_in_fast_mode():
     cmp = lessons.measure("01-beats-majority", seeds=2, fast=True)
     assert cmp.seeds == (0, 1) and cmp.baseline == "majority class" and cmp.metric == "toy_sentiment accuracy"
     assert all(0 <= x <= 1 for x in cmp.baseline_scores + cmp.treatment_scores)
+
+
+def test_a_side_shared_by_two_claims_trains_once(monkeypatch):
+    calls = []
+    monkeypatch.setattr(lessons, "_SCORES", {})
+    monkeypatch.setattr(lessons, "_train_and_score", lambda entry, setup, seed, options: calls.append(setup.name) or 0.5)
+    lessons.score(lessons.claim("01-related-helps"), lessons.claim("01-related-helps").treatment, 0, fast=True)
+    lessons.score(lessons.claim("01-augmentation-2x"), lessons.claim("01-augmentation-2x").treatment, 0, fast=True)
+    lessons.score(lessons.claim("01-augmentation-2x"), lessons.claim("01-augmentation-2x").baseline, 0, fast=True)
+    assert calls == ["hard sharing", "single-task, 80 labels"]
