@@ -19,7 +19,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from . import baselines, config, data, evidence, metrics
 
@@ -215,6 +218,22 @@ def measure(claim_id: str, seeds: int | Sequence[int] = 5, fast: bool | None = N
                             lambda s: score(entry, entry.treatment, s, fast), seeds,
                             baseline=entry.baseline.name, treatment=entry.treatment.name,
                             metric=f"{entry.target} {_target_metric(entry)}")
+
+
+LEDGER_CSV = Path(__file__).resolve().parents[1] / "benchmarks" / "lessons.csv"
+
+
+def measured(claim_id: str, path: Path = LEDGER_CSV) -> str:
+    """The committed measurement of a claim (benchmarks/lessons.csv) as one line, for a notebook that cannot
+    afford to train it; says so when the claim was never measured."""
+    entry = claim(claim_id)
+    rows = pd.read_csv(path, dtype={"seeds": str}) if path.exists() else pd.DataFrame(columns=["claim"])
+    match = rows[rows.claim == entry.id]
+    if match.empty:
+        return (f"[{entry.id}] not measured yet: run `python -m benchmarks --only lessons --claims {entry.id}`.")
+    row = match.iloc[0]
+    return (f"[{entry.id}] {entry.statement}\n  measured by the benchmark, seeds {row.seeds}: {row.metric} paired "
+            f"difference {row['diff']:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]; the claim {row.verdict}.")
 
 
 def ledger_verdict(entry: Claim, comparison: evidence.Comparison) -> str:
