@@ -17,10 +17,19 @@ FAST_SERIES_LIMIT_S = 8 * 60
 CLASS_EACH_LIMIT_S = 5 * 60
 
 
+EXECUTED = notebook_runner.PROJECT_ROOT / "build" / "executed"  # git-ignored: the outputs behind the guide's numbers
+
+
 def _run(path: Path, fast: bool) -> tuple[float | None, str]:
-    """Seconds to execute one notebook, or (None, the error) when it fails."""
+    """Seconds to execute one notebook, or (None, the error) when it fails. A class-mode run keeps the
+    executed notebook in build/executed/ (the instructor guide's numbers are read from it)."""
     try:
-        _, seconds = notebook_runner.execute_notebook(path, fast=fast, timeout=1800)
+        nb, seconds = notebook_runner.execute_notebook(path, fast=fast, timeout=1800)
+        if not fast:
+            import nbformat
+
+            EXECUTED.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, EXECUTED / path.name)
         return seconds, ""
     except Exception as error:  # noqa: BLE001 - a failing notebook is a result to report, not a crash
         return None, f"{type(error).__name__}: {str(error).strip().splitlines()[-1][:120] if str(error) else ''}"
