@@ -97,9 +97,12 @@ def _earlier_rows(out_dir: Path, selected: list[str]) -> list:
     frame = pd.read_csv(path, keep_default_na=False)
     keep = frame[[owner.get(b, b) not in selected for b in frame.benchmark]]
     def marked(note: str) -> str:  # kept over several runs: one marker
-        return note if "[earlier run]" in note else (note + " " if note else "") + "[earlier run]"
+        return note if "[earlier run" in note else (note + " " if note else "") + "[earlier run]"
 
-    return [Row(r.benchmark, r.name, float(r.value) if r.value != "" else None, str(r.unit), str(r.target),
+    def unit(text: str) -> str:  # results.csv stores units stripped; a word unit reads "5 settings", not "5settings"
+        return text if not text or text[0] in "×%" else " " + text
+
+    return [Row(r.benchmark, r.name, float(r.value) if r.value != "" else None, unit(str(r.unit)), str(r.target),
                 r.verdict, marked(str(r.note))) for r in keep.itertuples()]
 
 
