@@ -124,9 +124,13 @@ LEDGER: tuple[Claim, ...] = (
     Claim("06-gain-at-ten-times-data", "06", "With 400 labels instead of 40 the gain of sharing is gone: "
           "hard sharing and single-task cannot be told apart.", PAIR, "toy_sentiment", SINGLE, HARD,
           evidence.CANNOT_TELL, _toy(1.0, fractions={"toy_sentiment": 0.05})),
+    Claim("06-related-0.25", "06", "A quarter related (r = 0.25), hard sharing still costs the low-resource task.",
+          PAIR, "toy_sentiment", SINGLE, HARD, "hurts", _toy(0.25)),
     Claim("06-half-related", "06", "Halfway related (r = 0.5), what sharing gives and what it takes cancel out: "
           "hard sharing and single-task cannot be told apart.", PAIR, "toy_sentiment", SINGLE, HARD,
           evidence.CANNOT_TELL, _toy(0.5)),
+    Claim("06-related-0.75", "06", "Three quarters related (r = 0.75), hard sharing already helps the low-resource "
+          "task.", PAIR, "toy_sentiment", SINGLE, HARD, "helps", _toy(0.75)),
     Claim("09-multitype-toy", "09", "Semantic roles with 40 labels LOSE from sharing the narrow encoder with entity "
           "tagging and topic classification (relatedness 1): roles are read from word order, which the other "
           "tasks do not teach, and they take the encoder's few units.", ("toy_roles", "toy_ner", "toy_topic"),
