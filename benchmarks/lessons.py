@@ -101,7 +101,7 @@ def _write(results: list[dict], out_dir: Path | None) -> pd.DataFrame:
     if out_dir is not None:
         detail = out_dir / "lessons_detail.csv"
         if detail.exists():
-            kept = pd.read_csv(detail, dtype={"seeds": str})
+            kept = pd.read_csv(detail, dtype={"seeds": str, "notebook": str})
             frame = pd.concat([kept[~kept.claim.isin(frame.claim) & kept.claim.isin(order)], frame],
                               ignore_index=True)
         frame = frame.sort_values("claim", key=lambda s: s.map(order), kind="stable")
@@ -121,7 +121,7 @@ def section(out_dir: Path) -> list[str]:
     path = out_dir / "lessons_detail.csv"
     if not path.exists():
         return []
-    frame = pd.read_csv(path, dtype={"seeds": str})
+    frame = pd.read_csv(path, dtype={"seeds": str, "notebook": str})
     table = pd.DataFrame({
         "claim": frame.claim, "nb": frame.notebook, "statement": frame.statement,
         "baseline → treatment": [f"{b} {bm:.3f} → {t} {tm:.3f}" for b, bm, t, tm in

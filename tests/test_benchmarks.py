@@ -231,7 +231,7 @@ def test_lessons_section_and_csv_columns(tmp_path):
     lines = bench_lessons.section(tmp_path)
     assert lines[0] == bench_lessons.SECTION and "1 of 1 claims hold" in lines[2]
     assert any("single-task 0.600 → hard sharing 0.800" in line and "+0.200 [+0.100, +0.300]" in line
-               for line in lines)
+               and "| 01 |" in line for line in lines)  # the notebook stays "01", not the number 1
     assert bench_lessons.COLUMNS == ("claim", "notebook", "statement", "metric", "seeds", "diff", "ci_low",
                                      "ci_high", "verdict")
     assert bench_lessons.section(tmp_path / "missing") == []
