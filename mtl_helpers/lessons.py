@@ -8,7 +8,7 @@ ledger over five seeds and writes benchmarks/lessons.csv. A claim that did not h
 what was measured (expected ``"cannot tell"``), never dropped.
 
 Fair by construction, in every toy claim:
-* each model trains until the *target* task's dev score stops improving (patience 3, at most 30
+* each model trains until the *target* task's dev score stops improving (patience 5, at most 40
   epochs of 50 steps) and keeps its best epoch, so neither side is cut short: the single-task model
   sees as many target updates as it can use;
 * multi-task models sample tasks uniformly, so the small target task is not starved of updates;
@@ -65,7 +65,7 @@ class Claim:
 
 # The toy regime where sharing effects exist (mtl_helpers.toy): a low-resource target, a big auxiliary task,
 # and a narrow encoder (8 units per direction), so that unrelated tasks compete for its capacity.
-TOY: dict[str, Any] = dict(toy_size=10000, epochs=30, early_stopping_patience=3, steps_per_epoch=50,
+TOY: dict[str, Any] = dict(toy_size=10000, epochs=40, early_stopping_patience=5, steps_per_epoch=50,
                            sampling="uniform", embedding_dim=32, hidden_units=8, num_layers=1)
 LOW = {"toy_sentiment": 0.005}  # 40 of 8,000 training sentences
 PAIR = ("toy_sentiment", "toy_topic")
@@ -90,10 +90,10 @@ LEDGER: tuple[Claim, ...] = (
           "single-task learning with twice as many (80).", PAIR, "toy_sentiment",
           Setup("single-task, 80 labels", options={"fractions": {"toy_sentiment": 0.01}}),
           Setup("hard sharing, 40 labels", "hard"), "helps", _toy(1.0)),
-    Claim("01-augmentation-4x", "01", "Hard sharing with 40 sentiment labels and single-task learning with four "
-          "times as many (160) cannot be told apart: sharing is worth about four times the labels here.", PAIR,
-          "toy_sentiment", Setup("single-task, 160 labels", options={"fractions": {"toy_sentiment": 0.02}}),
-          Setup("hard sharing, 40 labels", "hard"), evidence.CANNOT_TELL, _toy(1.0)),
+    Claim("01-augmentation-4x", "01", "Hard sharing with 40 sentiment labels even edges out single-task learning "
+          "with four times as many (160).", PAIR, "toy_sentiment",
+          Setup("single-task, 160 labels", options={"fractions": {"toy_sentiment": 0.02}}),
+          Setup("hard sharing, 40 labels", "hard"), "helps", _toy(1.0)),
     Claim("01-beats-majority", "01", "The single-task model with 40 labels has learned something: it beats "
           "the majority class.", PAIR, "toy_sentiment", Setup("majority class", trivial=True), SINGLE, "helps",
           _toy(1.0)),
@@ -101,16 +101,17 @@ LEDGER: tuple[Claim, ...] = (
           "towers uncoupled (λ = 0) on the low-resource task.", PAIR, "toy_sentiment",
           Setup("soft sharing, λ = 0", "soft", options={"coupling_weight": 0.0}),
           Setup("soft sharing, λ = 0.01", "soft", options={"coupling_weight": 0.01}), "helps", _toy(1.0)),
-    Claim("04-overcoupling", "04", "Too strong a coupling hurts: λ = 1 scores below λ = 0.01 (the penalty's "
-          "gradient swamps the task's, and Adam's steps follow it).", PAIR, "toy_sentiment",
+    Claim("04-overcoupling", "04", "Strong coupling (λ = 1) trains more slowly but, trained to convergence, ends where "
+          "λ = 0.01 does: the two cannot be told apart (stopped after 3 epochs without progress, λ = 1 looked 0.5 "
+          "worse).", PAIR, "toy_sentiment",
           Setup("soft sharing, λ = 0.01", "soft", options={"coupling_weight": 0.01}),
-          Setup("soft sharing, λ = 1", "soft", options={"coupling_weight": 1.0}), "hurts", _toy(1.0)),
+          Setup("soft sharing, λ = 1", "soft", options={"coupling_weight": 1.0}), evidence.CANNOT_TELL, _toy(1.0)),
     Claim("04-cross-stitch", "04", "Cross-stitch units beat single-task learning on the low-resource task.",
           PAIR, "toy_sentiment", SINGLE, Setup("cross-stitch", "cross_stitch"), "helps", _toy(1.0)),
     Claim("05-sampling", "05", "For the small task of an imbalanced pair, uniform task sampling beats "
-          "proportional sampling at the same number of steps.", PAIR, "toy_sentiment",
-          Setup("hard, proportional", "hard", options={"sampling": "proportional"}),
-          Setup("hard, uniform", "hard"), "helps", _toy(1.0)),
+          "proportional sampling at the same number of steps (10 epochs of 50, no early stopping).", PAIR,
+          "toy_sentiment", Setup("hard, proportional", "hard", options={"sampling": "proportional"}),
+          Setup("hard, uniform", "hard"), "helps", _toy(1.0, epochs=10, early_stopping_patience=None)),
     Claim("05-uncertainty-vs-tuned", "05", "Uncertainty weighting does not beat a static weighting tuned on dev "
           "with the same grid (Kurin et al. 2022; Xin et al. 2022).", PAIR, "toy_sentiment",
           Setup("static, tuned on dev", "hard", tune={"learning_rate": [1e-3, 3e-3, 1e-2]}),
