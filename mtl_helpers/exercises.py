@@ -288,17 +288,22 @@ def check_span_f1(answer: Any, gold: list[list[str]], predicted: list[list[str]]
                        "AND both boundaries match. P = correct / predicted, R = correct / gold, F1 = 2PR / (P + R).")
 
 
+def _same_interval(answer: Any, low: float, high: float) -> bool:
+    """Is ``answer`` a (low, high) pair equal to the interval (to 0.1%)?"""
+    try:
+        given_low, given_high = (float(v) for v in answer)
+    except (TypeError, ValueError):
+        return False
+    return close(given_low, low, rel=1e-3, abs_=1e-6) and close(given_high, high, rel=1e-3, abs_=1e-6)
+
+
 def check_confidence_interval(answer: Any, values: list[float], confidence: float = 0.95, *,
                               quiet: bool = False) -> bool:
     """Exercise 6.2: (low, high) of the Student-t confidence interval of the mean of ``values``."""
     from mtl_helpers.metrics import mean_ci
 
     _, _, low, high = mean_ci(values, confidence)
-    try:
-        given_low, given_high = (float(v) for v in answer)
-        ok = close(given_low, low, rel=1e-3, abs_=1e-6) and close(given_high, high, rel=1e-3, abs_=1e-6)
-    except (TypeError, ValueError):
-        ok = False
+    ok = _same_interval(answer, low, high)
     return report(ok, exercise="6.2", quiet=quiet,
                   hint="mean ± t · s / √n with the SAMPLE standard deviation s (ddof=1) and t the "
                        f"{(1 + confidence) / 2:.3f} quantile of Student's t with n − 1 degrees of freedom "
@@ -564,11 +569,7 @@ def check_paired_interval(answer: Any, baseline_scores: Any, treatment_scores: A
         raise ValueError(f"a paired interval needs the two setups' scores on the same 2+ seeds, got {len(a)} and "
                          f"{len(b)} scores; pass them in the same seed order.")
     _, _, low, high = mean_ci([y - x for x, y in zip(a, b)], confidence)
-    try:
-        given_low, given_high = (float(v) for v in answer)
-        ok = close(given_low, low, rel=1e-3, abs_=1e-6) and close(given_high, high, rel=1e-3, abs_=1e-6)
-    except (TypeError, ValueError):
-        ok = False
+    ok = _same_interval(answer, low, high)
     return report(ok, exercise="6.6", quiet=quiet,
                   hint="pair the runs: d = treatment − baseline seed by seed, then d.mean() ± t · d.std(ddof=1) / √n "
                        f"with t = scipy.stats.t.ppf({(1 + confidence) / 2:.3f}, n − 1). Not the two setups' own "

@@ -134,6 +134,7 @@ def test_ledger_verdict_of_each_outcome():
     assert [lessons.ledger_verdict(helps, c) for c in (up, down, flat)] == ["holds", "contradicted", "cannot tell"]
     assert [lessons.ledger_verdict(no_effect, c) for c in (up, down, flat)] == ["contradicted", "contradicted", "holds"]
     assert "the claim holds" in lessons.report("01-related-helps", up)
+    assert set(lessons.LEDGER_VERDICTS) == {"holds", "contradicted", "cannot tell"}
 
 
 def test_measure_a_cheap_claim_in_fast_mode():
