@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import quality
 from .common import Row
 
 COLUMNS = ("claim", "notebook", "statement", "metric", "seeds", "diff", "ci_low", "ci_high", "verdict")
@@ -57,16 +58,6 @@ def _measure(claim_id: str, seeds: list[int]) -> dict:
             "expected": entry.expected, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _worker_start() -> None:
-    import os
-
-    os.environ.pop("MTL_FAST", None)
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-
-
 def run_lessons(seeds: Sequence[int], claims: Sequence[str] | None, jobs: int, out_dir: Path | None,
                 log: Callable[[str], None] = print) -> list[Row]:
     """Measure the chosen claims (default: all); write lessons.csv and lessons_detail.csv in ``out_dir`` (after every claim); one row
@@ -79,7 +70,7 @@ def run_lessons(seeds: Sequence[int], claims: Sequence[str] | None, jobs: int, o
     results: list[dict] = []
     frame = pd.DataFrame(columns=list(COLUMNS))
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_worker_start) as pool:
+                                                initializer=quality._worker_start) as pool:
         futures = {pool.submit(_measure, c, list(seeds)): c for c in ids}
         for future in concurrent.futures.as_completed(futures):
             result = future.result()
@@ -99,6 +90,7 @@ def _write(results: list[dict], out_dir: Path | None) -> pd.DataFrame:
     order = _ledger_order()
     frame = pd.DataFrame(results)
     if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
         detail = out_dir / "lessons_detail.csv"
         if detail.exists():
             kept = pd.read_csv(detail, dtype={"seeds": str, "notebook": str})

@@ -111,14 +111,14 @@ def paired(baseline_scores: Mapping[int, float], treatment_scores: Mapping[int, 
 
 
 def seed_list(seeds: int | Sequence[int]) -> list[int]:
-    """A seed count (5 -> seeds 0..4) or an explicit list of distinct non-negative seeds."""
-    items = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else seeds
-    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence) or len(items) < 2 \
-            or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in items) \
-            or len(set(items)) != len(items):
-        raise ValueError(f"seeds must be a count >= 2 or a list of 2+ distinct non-negative integers, got "
-                         f"{seeds!r}; pass e.g. seeds=5 or seeds=[10, 11, 12].")
-    return list(items)
+    """A seed count (5 -> seeds 0..4) or a list of distinct non-negative seeds, at least 2 for an interval."""
+    from .experiments import _check_seeds
+
+    chosen = _check_seeds(seeds)
+    if len(chosen) < 2:
+        raise ValueError(f"a paired interval needs at least 2 seeds, got seeds={seeds!r}; pass e.g. seeds=5 or "
+                         "seeds=[10, 11, 12].")
+    return chosen
 
 
 def compare(baseline_run: Callable[[int], float], treatment_run: Callable[[int], float],
