@@ -210,7 +210,7 @@ def test_check_sharing_gain(capsys):
     assert not exercises.check_sharing_gain((table["hard"] - table["none"]).iloc[:2], sweep, quiet=True)
     assert not exercises.check_sharing_gain(None, sweep, quiet=True)
     with pytest.raises(ValueError, match="cross_stitch"):
-        exercises.check_sharing_gain(None, sweep, sharing="cross_stitch")
+        exercises.check_sharing_gain(table["hard"] - table["none"], sweep, sharing="cross_stitch")
 
 
 def test_check_temperature_share_agrees_with_the_trainer():

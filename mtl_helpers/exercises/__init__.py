@@ -1,0 +1,26 @@
+"""The "Your turn" exercises: checkers that say right or wrong with a hint, and solutions on request.
+
+Each ``check_…`` function takes the student's answer, prints a ✓ or a ✗ with a hint that points at the
+concept, and returns ``True``/``False`` so that tests can use it too. An answer still at its placeholder
+(``None``) prints "not attempted yet" and no hint. Worked solutions live in ``notebooks/solutions/`` and
+are shown only when a student calls ``show_solution``. The checkers are cut by concept, one module each:
+
+* ``core``: the verdict line, ``attempt_first``, predict-then-run (``check_prediction``), solutions;
+* ``reasons``: why multi-task learning works;  ``parameters``: counting θ;
+* ``soft_sharing``: λ·Ω and cross-stitch;  ``task_balance``: sampling, weighting, gradient surgery;
+* ``evaluation``: Δ_MTL, span F1, seed intervals;  ``language_models``: perplexity;
+* ``batching``: padding masks and distributed batches.
+
+Notebooks call them through this package: ``exercises.check_proportional_share(...)``.
+"""
+from mtl_helpers.exercises.core import (PREDICTIONS, SOLUTION_DIR, attempt_first, attempted, check_prediction,
+                                        close, report, show_solution, solution_cells)
+from mtl_helpers.exercises.reasons import (MTL_REASONS, MTL_REASON_SCENARIOS, check_mtl_reasons)
+from mtl_helpers.exercises.parameters import (check_hard_sharing_saving, check_shared_parameter_count, check_trainable_when_frozen, check_broken_output_shape, check_shared_fraction, check_read_layers, check_task_parameters, check_embedding_only_sharing)
+from mtl_helpers.exercises.soft_sharing import (check_l2_penalty, LAMBDA_ZERO_CHOICES, check_lambda_zero, check_cross_stitch, check_soft_penalty, check_independent_alpha, check_best_lambda, COUPLING_WEIGHT_NAMES, check_inert_setting)
+from mtl_helpers.exercises.task_balance import (check_proportional_share, check_temperature_sampling, pcgrad_pair, check_pcgrad_projection, check_dwa_weights, check_most_conflicting_pair, check_temperature_share)
+from mtl_helpers.exercises.evaluation import (check_delta_mtl_pair, check_span_f1, check_confidence_interval, check_delta_mtl_with_directions, check_best_tag_sequence, check_selection_optimism, check_sharing_gain, check_paired_interval)
+from mtl_helpers.exercises.language_models import (check_perplexity, check_uniform_perplexity)
+from mtl_helpers.exercises.batching import (check_padding_mask, check_global_batch)
+
+__all__ = ['PREDICTIONS', 'SOLUTION_DIR', 'attempt_first', 'attempted', 'check_prediction', 'close', 'report', 'show_solution', 'solution_cells', 'MTL_REASONS', 'MTL_REASON_SCENARIOS', 'check_mtl_reasons', 'check_hard_sharing_saving', 'check_shared_parameter_count', 'check_trainable_when_frozen', 'check_broken_output_shape', 'check_shared_fraction', 'check_read_layers', 'check_task_parameters', 'check_embedding_only_sharing', 'check_l2_penalty', 'LAMBDA_ZERO_CHOICES', 'check_lambda_zero', 'check_cross_stitch', 'check_soft_penalty', 'check_independent_alpha', 'check_best_lambda', 'COUPLING_WEIGHT_NAMES', 'check_inert_setting', 'check_proportional_share', 'check_temperature_sampling', 'pcgrad_pair', 'check_pcgrad_projection', 'check_dwa_weights', 'check_most_conflicting_pair', 'check_temperature_share', 'check_delta_mtl_pair', 'check_span_f1', 'check_confidence_interval', 'check_delta_mtl_with_directions', 'check_best_tag_sequence', 'check_selection_optimism', 'check_sharing_gain', 'check_paired_interval', 'check_perplexity', 'check_uniform_perplexity', 'check_padding_mask', 'check_global_batch']
