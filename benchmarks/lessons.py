@@ -2,6 +2,9 @@
 
     python -m benchmarks --only lessons                       # every claim, seeds 0-4, class mode
     python -m benchmarks --only lessons --seeds 10-14         # the same with other seeds
+
+A claim whose effect sits near its noise asks for more seeds (``Claim.seeds`` = 10): its seeds continue
+upward from the last one given, so 0-4 measures it on 0-9 and 10-14 on 10-19.
     python -m benchmarks --only lessons --claims 01-related-helps,05-sampling
 
 Writes benchmarks/lessons.csv (claim, notebook, statement, metric, seeds, diff, ci_low, ci_high, verdict)
@@ -45,6 +48,7 @@ def _measure(claim_id: str, seeds: list[int]) -> dict:
 
     started = time.perf_counter()
     entry = lessons.claim(claim_id)
+    seeds = lessons.seeds_for(entry, seeds)
     comparison = lessons.measure(claim_id, seeds, fast=False)
     mean, low, high = comparison.interval
     return {"claim": entry.id, "notebook": entry.notebook, "statement": entry.statement,
@@ -128,5 +132,6 @@ def section(out_dir: Path) -> list[str]:
             f"The lesson ledger (`mtl_helpers/lessons.py`), measured by `python -m benchmarks --only lessons`: "
             f"{holding} of {len(frame)} claims hold. Each claim trains both setups on the same seeds and scores the "
             "target task on test; the interval is the Student-t 95% interval of the paired difference (treatment − "
-            "baseline). `expected` is the direction the notebook states; a claim of no effect (`cannot tell`) holds "
-            "when the interval holds zero.", "", *lines, ""]
+            "baseline). `expected` is the direction the notebook states; a claim of no visible sign (`cannot tell`) holds "
+            "when the interval holds zero; a `negligible` claim holds when the whole interval lies inside its stated "
+            "margin.", "", *lines, ""]

@@ -72,6 +72,14 @@ class Comparison:
         """The verdict as a notebook prints it: "cannot tell with 5 seeds" names the seeds it had."""
         return f"cannot tell with {len(self.seeds)} seeds" if self.verdict == CANNOT_TELL else self.verdict
 
+    def within(self, margin: float) -> bool:
+        """True when the whole interval lies inside (−margin, +margin): the effect, whatever its sign, is
+        smaller than ``margin``. This is what "no difference" can mean; a "cannot tell" alone does not."""
+        if margin <= 0:
+            raise ValueError(f"margin must be > 0, got {margin}; pass the smallest difference that would matter.")
+        _, low, high = self.interval
+        return -margin < low and high < margin
+
     def sentence(self, digits: int = 3) -> str:
         """One line that states the comparison with its interval; a notebook prints this, never prose
         that a rerun could contradict."""

@@ -137,6 +137,29 @@ def test_ledger_verdict_of_each_outcome():
     assert set(lessons.LEDGER_VERDICTS) == {"holds", "contradicted", "cannot tell"}
 
 
+def test_a_negligible_claim_needs_the_whole_interval_inside_its_margin():
+    entry = lessons.claim("06-gain-at-ten-times-data")
+    assert entry.expected == lessons.NEGLIGIBLE and entry.margin == 0.01
+    tiny = evidence.paired({0: 0.990, 1: 0.995, 2: 0.992}, {0: 0.992, 1: 0.996, 2: 0.995})  # +0.002 [+0.000, +0.005]
+    noisy = evidence.paired({0: 0.9, 1: 0.8, 2: 0.7}, {0: 0.95, 1: 0.78, 2: 0.7})          # holds zero, but wide
+    real = evidence.paired({0: 0.90, 1: 0.80, 2: 0.70}, {0: 0.95, 1: 0.86, 2: 0.74})      # +0.05, clear of 0.01
+    assert tiny.within(0.01) and not noisy.within(0.01) and not real.within(0.01)
+    assert [lessons.ledger_verdict(entry, c) for c in (tiny, noisy, real)] == ["holds", "cannot tell", "contradicted"]
+    with pytest.raises(ValueError, match="margin"):
+        tiny.within(0)
+    with pytest.raises(ValueError, match="margin"):
+        lessons.Claim("x-y", "01", "s", ("toy_sentiment",), "toy_sentiment", lessons.SINGLE, lessons.HARD,
+                      lessons.NEGLIGIBLE)
+
+
+def test_claims_that_need_more_seeds_continue_upward():
+    ten = lessons.claim("01-unrelated-hurts")
+    assert ten.seeds == 10
+    assert lessons.seeds_for(ten, range(5)) == list(range(10))
+    assert lessons.seeds_for(ten, [10, 11, 12, 13, 14]) == list(range(10, 20))
+    assert lessons.seeds_for(lessons.claim("01-related-helps"), [10, 11, 12, 13, 14]) == [10, 11, 12, 13, 14]
+
+
 def test_measure_a_cheap_claim_in_fast_mode():
     cmp = lessons.measure("01-beats-majority", seeds=2, fast=True)
     assert cmp.seeds == (0, 1) and cmp.baseline == "majority class" and cmp.metric == "toy_sentiment accuracy"
