@@ -1,5 +1,16 @@
 """Benchmark 7: quality table — single-task / hard / soft / hard with LM pretraining / single-task after a related
 task, mean ± std over seeds, beside published results.
+How: four task pairs (GROUPS) each train in the VARIANTS over ``Settings.seeds`` seeds. Every (group, variant,
+seed) is one :func:`run_one`, a call of ``experiments.run_experiment`` with the group's inputs and outputs, scored
+on dev and test (SPLITS). :func:`run_quality` starts the runs tier by tier (TIERS: single-task and hard sharing
+first, as the gain row needs pairs) until ``Settings.budget_s``, on worker processes with one TensorFlow thread
+each, and lists the runs left out. Each run stores its setup in words (``Settings.setup`` / ``variant_setup``)
+beside its scores in quality_runs.csv: :func:`earlier_runs` keeps the cells a partial re-run does not repeat, and
+the paired gains compare only runs of the same seed and the same setup before " | " (:func:`base_setup`).
+:func:`quality_table`, :func:`gains_frame`, :func:`setups_frame` and :func:`dev_choices` make RESULTS.md's
+tables; :func:`quality_rows` the PASS/FAIL rows: the best cell of each target task (TARGETS) and whether some
+multi-task gain has a 95% interval above zero. Everything after this first paragraph is quoted in RESULTS.md's
+quality section (benchmarks/report.py); benchmarks/LOG.md has the setups of earlier runs.
 
 Our corpora and splits (mtl_helpers.data): MR = nltk sentence_polarity, SUBJ = nltk subjectivity, both a
 seeded 80/10/10 split (the papers use 10-fold cross-validation); chunk and pos = conll2000 official test
@@ -7,22 +18,27 @@ set (dev = 10% of train); its POS column was produced by a tagger (Brill), so po
 the WSJ POS benchmark; NER = conll2002 es / nl, trained on train, early stopping on testa, scored on testb.
 Each group trains its two tasks together (the second task is the auxiliary one; in the tagging groups
 its head reads the first BiLSTM layer, the low-level supervision of Søgaard & Goldberg 2016 and notebook
-03). Inputs: the English groups start their word embeddings from PPMI-SVD vectors counted on unlabelled
-NLTK text (movie_reviews + brown, about 2.7M tokens; mtl_helpers.embeddings), the tagging groups add a
-character CNN and word dropout (0.1 of the word ids become <unk> in training while the CNN still reads the
-word; runs before 2026-11-30 05:00: none). Outputs: the span task of each tagging group (chunk, NER) has a
-CRF output layer (mtl_helpers.crf; runs before 2026-11-30: softmax); the sentence heads max-pool the BiLSTM
-states (runs before 2026-11-30 05:00: mean). Adam's learning rate is 5e-3 for the tagging groups and 1e-3 for
-the sentence groups (sentence runs before 2026-11-30 09:00: 5e-3), except Dutch: 2e-3, with up to 25 epochs
-and patience 5 instead of 12 and 3 (Dutch runs before 2026-11-30 20:00: 5e-3, 12 and 3). LM pretraining
-(lm_hard) reads the tasks' own train text for one epoch, with the LM head on the BiLSTM's forward half over
-the whole vocabulary (each
-lm_hard setup ends with its LM; benchmarks/README.md gives what bidirectional LMs on 2.4M tokens of
-movie_reviews + brown did instead). Sequential transfer ("single-task after a related task", sentence group
-only) first trains each single-task model, with a second head, on review polarity: the 52k training sentences
-of NLTK's movie_reviews, each labelled with its review's polarity (up to 5 epochs, early stopping on that
-task's dev accuracy), then on its own task. Nothing is downloaded beyond NLTK corpora. The published "static"
-numbers use word2vec trained on 100 billion words, and Collobert et al. an LM trained on 852 million words.
+03). Every run is scored on dev and test; the table reports test.
+
+Inputs: the English groups start their word embeddings from PPMI-SVD vectors counted on unlabelled NLTK
+text (movie_reviews + brown, about 2.7M tokens; mtl_helpers.embeddings), the NER groups from random ones (no
+Spanish or Dutch text is available offline). The tagging groups add a character CNN and word dropout (0.1 of
+the word ids become <unk> in training while the CNN still reads the word). Outputs: the span task of each
+tagging group (chunk, NER) has a CRF output layer (mtl_helpers.crf); the sentence heads max-pool the BiLSTM
+states. Training: a 2-layer BiLSTM with 64 units per direction (128 for chunk + pos and for Dutch NER),
+dropout 0.5, up to 12 epochs with early stopping after 3 without a better dev score, Adam at 5e-3 for the
+tagging groups and 1e-3 for the sentence groups, except Dutch: 2e-3, with up to 25 epochs and patience 5.
+Earlier runs used other setups; each cell's own setup is stored beside it in quality_runs.csv and named in
+RESULTS.md's table of setups.
+
+LM pretraining (lm_hard) reads the tasks' own train text for one epoch, with the LM head on the BiLSTM's
+forward half over the whole vocabulary (each lm_hard setup ends with its LM; benchmarks/README.md gives what
+bidirectional LMs on 2.4M tokens of movie_reviews + brown did instead). Sequential transfer ("single-task after
+a related task", sentence group only) first trains each single-task model, with a second head, on review
+polarity: the 52k training sentences of NLTK's movie_reviews, each labelled with its review's polarity (up to 5
+epochs, early stopping on that task's dev accuracy), then on its own task. Nothing is downloaded beyond NLTK
+corpora. The published "static" numbers use word2vec trained on 100 billion words, and Collobert et al. an LM
+trained on 852 million words.
 """
 from __future__ import annotations
 
