@@ -5,7 +5,8 @@
     python benchmarks/run.py ...    # the same
 
 Every target is a ratio measured in the same run (the machine may be shared and noisy); absolute
-times are printed for information. Each result prints as ``name: value (target ...) PASS|FAIL``.
+times are printed for information. Each result prints as ``name: value (target ...) PASS|FAIL``; the
+quality rows of ``--quick`` print INFO with the reason (300 sentences and one epoch cannot reach their targets).
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="reduced data, 1 seed, 2 notebooks in fast mode; prints rows, writes nothing "
-                             "unless --out-dir is given")
+                        help="reduced data, 1 seed, 2 notebooks in fast mode; prints rows (the quality rows as "
+                             "INFO: too small for their targets), writes nothing unless --out-dir is given")
     parser.add_argument("--budget", type=float, default=3600.0,
                         help="seconds the quality table may use (runs not started by then are listed); "
                              "default 3600")
@@ -141,6 +142,15 @@ def quality_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def quick_quality_reason(settings: Settings) -> str:
+    """Why the quality rows of a --quick run are INFO, not PASS/FAIL: its sizes, in words."""
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}" + ("" if n == 1 else "s")
+
+    return (f"--quick ({settings.max_sentences} sentences/split, {count(settings.epochs, 'epoch')}, "
+            f"{count(settings.seeds, 'seed')})")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -148,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [b for b in selected if b not in BENCHMARKS]
     if unknown:
         build_parser().error(f"unknown benchmark {unknown}; use some of {', '.join(BENCHMARKS)}.")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from mtl_helpers import _tf_logs
+
+    _tf_logs.install()  # before TensorFlow loads: its C++ start-up logs stay off the terminal (level 3 by default)
     os.environ.pop("MTL_FAST", None)  # benchmarks set their own sizes; notebooks get MTL_FAST per run
 
     import pandas as pd
@@ -202,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                 departures = f" ({settings.departures()})" if settings.departures() else ""
                 note = f"(budget {settings.budget_s:.0f} s, {settings.epochs} epochs{departures}, " \
                        f"{'max ' + str(settings.max_sentences) + ' sentences/split' if settings.max_sentences else 'full corpora'})"
-                return quality.quality_rows(table, skipped, note, settings.groups, current_run=this_run)
+                return quality.quality_rows(table, skipped, note, settings.groups, current_run=this_run,
+                                            reduced=quick_quality_reason(settings) if quick else None)
             new = _safe(name, run_quality)
         else:
             new = _safe(name, plan[name])

@@ -7,8 +7,9 @@ One module per idea: ``config`` (fast mode, seeds), ``data`` (real corpora, toy 
 """
 __version__ = "0.1.0"
 
-import os as _os
+from mtl_helpers import _tf_logs
 
-# TensorFlow's C++ start-up chatter (CUDA probes on CPU-only machines) hides what the notebooks print;
-# keep warnings and errors. A value the user set wins.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ start-up chatter (the oneDNN notice, CUDA probes on CPU-only machines) would bury what the
+# CLIs and notebooks print: TF_CPP_MIN_LOG_LEVEL=3 unless the user set it, and the first import of TensorFlow
+# filtered by that level, which TensorFlow itself ignores while it loads (mtl_helpers/_tf_logs.py).
+_tf_logs.install()

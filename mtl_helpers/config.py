@@ -21,6 +21,17 @@ def fast_or(full: T, fast: T) -> T:
     return fast if FAST else full
 
 
+def is_integer(value: object) -> bool:
+    """True for an int (NumPy's too), never for a bool: what an integer setting (epochs, seed, ...) accepts."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_number(value: object) -> bool:
+    """True for an int or float (NumPy's too), never for a bool or a string such as "0.01": what a real
+    setting (learning_rate, dropout, ...) accepts. NaN is a number here; the range checks reject it."""
+    return is_integer(value) or isinstance(value, (float, np.floating))
+
+
 def mode_banner() -> str:
     """One line that tells a reader which mode this run is in."""
     if FAST:

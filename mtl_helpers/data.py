@@ -23,6 +23,7 @@ import functools
 import math
 import os
 import sys
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,33 @@ class CorpusMissingError(LookupError):
             f"(or in Python: import nltk; nltk.download({corpus!r}, download_dir={str(PROJECT_NLTK_DATA)!r}),\n"
             f"or point NLTK_DATA at a folder that holds corpora/{corpus}.zip). Searched:\n  {searched}"
         )
+
+
+class CorpusDamagedError(CorpusMissingError):
+    """A corpus zip that is there but cannot be read (an interrupted download leaves a truncated file).
+
+    A CorpusMissingError too, so every place that reports a missing corpus reports this one, and
+    ``python -m mtl_helpers.data download`` fetches it again."""
+
+    def __init__(self, corpus: str, path: str | None):
+        self.corpus, self.path = corpus, path
+        where = path or f"corpora/{corpus}.zip in one of {[str(p) for p in nltk.data.path]}"
+        LookupError.__init__(
+            self,
+            f"NLTK corpus {corpus!r} is damaged: {where} is not a readable zip file (an interrupted download?). "
+            f"Fetch it again with:\n"
+            f"    {DOWNLOAD_COMMAND}\n"
+            f"(it replaces the damaged file; or delete that file and copy a good {corpus}.zip there)."
+        )
+
+
+def _damaged_zip(corpus: str) -> str | None:
+    """The first corpora/<corpus>.zip on nltk.data.path that is not a readable zip file (None if none is)."""
+    for folder in nltk.data.path:
+        candidate = Path(folder) / "corpora" / f"{corpus}.zip"
+        if candidate.is_file() and not zipfile.is_zipfile(candidate):
+            return str(candidate)
+    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -203,6 +231,8 @@ def _locate(corpus: str) -> tuple[str, str]:
         pointer = nltk.data.find(f"corpora/{corpus}/")  # trailing / also finds corpora/<corpus>.zip
     except LookupError:
         raise CorpusMissingError(corpus) from None
+    except zipfile.BadZipFile as error:  # nltk opens the zip it finds first: a truncated one ends here
+        raise CorpusDamagedError(corpus, _damaged_zip(corpus)) from error
     if isinstance(pointer, nltk.data.ZipFilePathPointer):
         return pointer.zipfile.filename, pointer.entry
     return str(pointer.path), ""
@@ -818,6 +848,9 @@ def _cmd_check() -> int:
     for corpus in CORPORA + TEXT_CORPORA:
         try:
             print(f"{corpus:18} present  {_locate(corpus)[0]}")
+        except CorpusDamagedError as error:
+            missing += 1
+            print(f"{corpus:18} DAMAGED  {error.path or ''} (run: {DOWNLOAD_COMMAND})")
         except CorpusMissingError:
             missing += 1
             print(f"{corpus:18} MISSING  (run: {DOWNLOAD_COMMAND})")
@@ -830,15 +863,16 @@ def _cmd_download() -> int:
         try:
             print(f"{corpus}: already present in {_locate(corpus)[0]}")
             continue
-        except CorpusMissingError:
-            pass
-        PROJECT_NLTK_DATA.mkdir(parents=True, exist_ok=True)
-        if not nltk.download(corpus, download_dir=str(PROJECT_NLTK_DATA), quiet=True):
+        except CorpusMissingError as error:  # a damaged zip is replaced where it lies: nltk finds that one first
+            damaged = getattr(error, "path", None)
+        target = Path(damaged).parents[1] if damaged else PROJECT_NLTK_DATA
+        target.mkdir(parents=True, exist_ok=True)
+        if not nltk.download(corpus, download_dir=str(target), quiet=True):
             failed.append(corpus)
             print(f"{corpus}: download FAILED (network?); retry, or copy {corpus}.zip into "
                   f"{PROJECT_NLTK_DATA / 'corpora'}")
         else:
-            print(f"{corpus}: downloaded into {PROJECT_NLTK_DATA}")
+            print(f"{corpus}: downloaded into {target}")
     return 1 if failed else 0
 
 

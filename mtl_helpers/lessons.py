@@ -71,6 +71,12 @@ class Claim:
             raise ValueError(f"claim {self.id}: expected {self.expected!r} is not one of {EXPECTED}.")
         if (self.expected == NEGLIGIBLE) != (self.margin is not None):
             raise ValueError(f"claim {self.id}: a margin goes with expected {NEGLIGIBLE!r}, and only with it.")
+        if not config.is_integer(self.seeds) or self.seeds < 2:
+            raise ValueError(f"claim {self.id}: seeds must be an integer >= 2 (an interval needs two), got "
+                             f"{self.seeds!r}; pass e.g. seeds=5.")
+        if self.margin is not None and (not config.is_number(self.margin) or not self.margin > 0):
+            raise ValueError(f"claim {self.id}: margin must be a number > 0, got {self.margin!r}; pass e.g. "
+                             "margin=0.01.")
 
 
 # The toy regime where sharing effects exist (mtl_helpers.toy): a low-resource target, a big auxiliary task,

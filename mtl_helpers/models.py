@@ -44,6 +44,8 @@ import pandas as pd
 import tensorflow as tf
 from keras import ops
 
+from mtl_helpers.config import is_integer, is_number
+
 KINDS = ("classification", "tagging", "lm", "seq2seq")  # same as mtl_helpers.data.KINDS
 #: an lm head predicts at least the four special ids (padding, <unk>, <s>, </s>) and one word
 LM_MIN_OUTPUTS = 5
@@ -80,14 +82,18 @@ class EncoderConfig:
         for name in ("vocab_size", "embedding_dim", "hidden_units", "num_layers", "num_heads", "max_length",
                      "char_embedding_dim", "char_filters"):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"EncoderConfig.{name} must be a positive integer, got {value!r}.")
-        if not isinstance(self.char_vocab_size, (int, np.integer)) or self.char_vocab_size < 0:
-            raise ValueError(f"EncoderConfig.char_vocab_size must be >= 0 (0 = no character features), "
-                             f"got {self.char_vocab_size!r}.")
+            if not is_integer(value) or value < 1:
+                raise ValueError(f"EncoderConfig.{name} must be a positive integer, got {value!r} "
+                                 f"({type(value).__name__}); pass e.g. {name}="
+                                 f"{getattr(EncoderConfig, name, 'len(vocab)')}.")
+        if not is_integer(self.char_vocab_size) or self.char_vocab_size < 0:
+            raise ValueError(f"EncoderConfig.char_vocab_size must be an integer >= 0 (0 = no character features), "
+                             f"got {self.char_vocab_size!r}; pass e.g. char_vocab_size=len(char_vocab).")
         for name in ("dropout", "word_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"EncoderConfig.{name} must be in [0, 1), got {getattr(self, name)!r}.")
+            value = getattr(self, name)
+            if not is_number(value) or not 0.0 <= value < 1.0:
+                raise ValueError(f"EncoderConfig.{name} must be a number in [0, 1), got {value!r} "
+                                 f"({type(value).__name__}); pass e.g. {name}=0.1.")
         for name in ("vocab_size", "embedding_dim", "hidden_units", "num_layers", "num_heads", "max_length",
                      "char_vocab_size", "char_embedding_dim", "char_filters"):
             setattr(self, name, int(getattr(self, name)))  # numpy ints would not serialize to JSON
@@ -123,11 +129,12 @@ class TaskSpec:
             raise ValueError(f"task name {self.name!r} is reserved for θ accounting; rename the task.")
         if self.kind not in KINDS:
             raise ValueError(f"task {self.name!r}: unknown kind {self.kind!r}; use one of {KINDS}.")
-        if not isinstance(self.num_outputs, (int, np.integer)) or self.num_outputs < 1:
-            raise ValueError(f"task {self.name!r}: num_outputs must be a positive integer, got {self.num_outputs!r}.")
-        if self.read_layer is not None and (not isinstance(self.read_layer, (int, np.integer)) or self.read_layer < 1):
+        if not is_integer(self.num_outputs) or self.num_outputs < 1:
+            raise ValueError(f"task {self.name!r}: num_outputs must be a positive integer, got {self.num_outputs!r} "
+                             f"({type(self.num_outputs).__name__}); pass e.g. num_outputs=len(task.labels).")
+        if self.read_layer is not None and (not is_integer(self.read_layer) or self.read_layer < 1):
             raise ValueError(f"task {self.name!r}: read_layer must be None (top) or a 1-based layer number, "
-                             f"got {self.read_layer!r}.")
+                             f"got {self.read_layer!r}; pass e.g. read_layer=1.")
         if self.crf and self.kind != "tagging":
             raise ValueError(f"task {self.name!r}: crf=True needs a tagging task (it scores tag sequences), "
                              f"not kind={self.kind!r}; drop crf or use kind='tagging'.")

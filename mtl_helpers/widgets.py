@@ -296,6 +296,11 @@ PLAYGROUND_SAMPLINGS: tuple[str, ...] = ("proportional", "uniform", "temperature
 # CSS classes the browser test (tests/test_browser.py) looks for: the slider it moves, the output it reads.
 PROBE_SLIDER_CLASS = "playground-probe-slider"
 PROBE_OUTPUT_CLASS = "playground-probe-output"
+# PlaygroundSettings' numeric fields besides task_weights: (name, integer only, an example for the message).
+_PLAYGROUND_NUMBERS: tuple[tuple[str, bool, str], ...] = (
+    ("coupling_weight", False, "0.01"), ("shared_layers", True, "1"), ("fraction", False, "0.25"),
+    ("relatedness", False, "0.75"), ("num_layers", True, "1"), ("units", True, "24"), ("toy_size", True, "1500"),
+    ("epochs", True, "4"), ("steps_per_epoch", True, "20"), ("learning_rate", False, "5e-3"), ("seed", True, "0"))
 
 
 def _fast_or(full, fast):
@@ -332,8 +337,33 @@ class PlaygroundSettings:
     learning_rate: float = 5e-3
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        self.check_types()
+
+    def check_types(self) -> None:
+        """Raise ValueError naming the field and the fix for a numeric setting of the wrong type (a string such
+        as "0.5", a bool, a float where a count goes). Runs on construction; :meth:`validate` checks the ranges."""
+        from mtl_helpers.config import is_integer, is_number
+
+        for name, integer, example in _PLAYGROUND_NUMBERS:
+            value = getattr(self, name)
+            if not (is_integer(value) if integer else is_number(value)):
+                raise ValueError(f"PlaygroundSettings.{name} must be {'an integer' if integer else 'a number'}, "
+                                 f"got {value!r} ({type(value).__name__}); pass e.g. {name}={example}.")
+        if isinstance(self.task_weights, str) or not all(is_number(w) for w in self.task_weights):
+            raise ValueError(f"PlaygroundSettings.task_weights must be a tuple of numbers, one per task, got "
+                             f"{self.task_weights!r}; pass e.g. task_weights=(1.0, 0.5).")
+
     def validate(self) -> None:
         """Raise ValueError naming the bad setting and how to fix it."""
+        self.check_types()
+        for name in ("num_layers", "units", "toy_size", "epochs", "steps_per_epoch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 1.")
+        if self.seed < 0:
+            raise ValueError(f"seed={self.seed!r} must be >= 0; pass e.g. seed=0.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate={self.learning_rate!r} must be > 0; pass e.g. learning_rate=5e-3.")
         if self.sharing not in SHARING_MODES:
             raise ValueError(f"sharing={self.sharing!r} is unknown; use one of {SHARING_MODES}.")
         if self.sampling not in PLAYGROUND_SAMPLINGS:

@@ -37,6 +37,26 @@ def test_gain_row_passes_only_with_an_interval_above_zero():
     assert _row(single, "7. a multi-task gain").verdict == "FAIL"  # n = 1: no interval at all
 
 
+def test_a_quick_run_reports_its_quality_rows_as_info_with_the_reason():
+    settings = run.quality_settings(run.build_parser().parse_args(["--quick"]))
+    reason = run.quick_quality_reason(settings)
+    assert reason == "--quick (300 sentences/split, 1 epoch, 1 seed)"
+    table = _table([3.0], base=0.5)  # what 300 sentences and one epoch give: far below the chunk target
+    full = quality.quality_rows(table, [], "(test)", (("chunk", "pos"),))
+    quick = quality.quality_rows(table, [], "(test)", (("chunk", "pos"),), reduced=reason)
+    assert [r.name for r in quick] == [r.name for r in full]
+    assert [r.verdict for r in full if r.name.startswith(("7. chunk", "7. a multi-task"))] == ["FAIL", "FAIL"]
+    for name in ("7. chunk f1", "7. a multi-task gain"):
+        row = _row(quick, name)
+        assert row.verdict == "INFO" and row.note.startswith(f"not judged: {reason} cannot reach this target; ")
+        assert row.value == _row(full, name).value
+    assert "FAIL" not in {r.verdict for r in quick}
+    assert _row(quick, "7. ner_es").verdict == "SKIP"  # not run: still says so
+    # a target a small run does reach stays PASS
+    passing = quality.quality_rows(_table([1.0, 1.2, 0.9]), [], "(test)", reduced=reason)
+    assert _row(passing, "7. a multi-task gain").verdict == "PASS"
+
+
 def test_dev_scores_choose_a_setting_but_never_enter_the_test_table():
     test = _table([1.0, 1.2, 0.9])  # hard sharing wins on test
     dev = test.assign(split="dev", value=test.value - 0.02 * (test.sharing == "hard"))  # single-task wins on dev

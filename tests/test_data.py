@@ -341,6 +341,30 @@ def test_missing_corpus_names_the_download_command(tmp_path, monkeypatch):
     assert data.main(["check"]) == 1
 
 
+def test_a_truncated_corpus_zip_names_the_corpus_and_the_download_command(tmp_path, monkeypatch, capsys):
+    good = Path(data._locate("subjectivity")[0])  # the real corpora/subjectivity.zip
+    damaged = tmp_path / "corpora" / "subjectivity.zip"
+    damaged.parent.mkdir()
+    damaged.write_bytes(good.read_bytes()[:1000])  # an interrupted download
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
+    data._read_corpus.cache_clear()
+    data._build_task.cache_clear()
+    try:
+        with pytest.raises(data.CorpusDamagedError) as err:
+            data.load_task("subjectivity")
+    finally:  # the other tests read the real corpora again
+        data._read_corpus.cache_clear()
+        data._build_task.cache_clear()
+    assert isinstance(err.value, CorpusMissingError)  # reported wherever a missing corpus is
+    message = str(err.value)
+    assert "'subjectivity' is damaged" in message and str(damaged) in message
+    assert "python -m mtl_helpers.data download" in message and "BadZipFile" not in message
+    assert err.value.path == str(damaged)
+    assert data.main(["check"]) == 1
+    assert f"subjectivity       DAMAGED  {damaged}" in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------------------------------ CLI
 def test_cli_list_csv_shows_full_sizes(capsys):
     assert data.main(["list", "--format", "csv"]) == 0

@@ -223,3 +223,20 @@ def test_check_temperature_share_agrees_with_the_trainer():
     assert not exercises.check_temperature_share("a lot", sizes, "toy_sentiment", 2.0, quiet=True)
     with pytest.raises(ValueError, match="not in sizes"):
         exercises.check_temperature_share(0.5, sizes, "pos")
+
+
+@pytest.mark.parametrize("name,integer", [(n, i) for n, i, _ in widgets._PLAYGROUND_NUMBERS])
+def test_a_playground_number_of_the_wrong_type_is_a_value_error_naming_the_fix(name, integer):
+    for value in ["0.5", True, None] + ([2.5] if integer else []):
+        with pytest.raises(ValueError, match=rf"PlaygroundSettings\.{name} must be an? (integer|number).*"
+                                             rf"pass e\.g\. {name}="):
+            PlaygroundSettings(**{name: value})
+    with pytest.raises(ValueError, match="task_weights must be a tuple of numbers"):
+        PlaygroundSettings(task_weights=("1", 1.0))
+
+
+@pytest.mark.parametrize("change,words", [({"units": 0}, "units"), ({"epochs": 0}, "epochs"),
+                                          ({"learning_rate": 0.0}, "learning_rate"), ({"seed": -1}, "seed")])
+def test_playground_sizes_out_of_range_name_the_problem(change, words):
+    with pytest.raises(ValueError, match=words):
+        PlaygroundSettings(**change).validate()
