@@ -58,6 +58,14 @@ class _SameFunctionNewModel(logging.Filter):
 tf.get_logger().addFilter(_SameFunctionNewModel())
 # Config fields that may change between an interrupted run and its resumption.
 _RESUMABLE_CHANGES = ("epochs", "progress", "early_stopping_patience", "checkpoint_dir", "checkpoint_every")
+# TrainConfig's numeric fields: (name, integer only, None allowed, an example for the message).
+_NUMERIC_FIELDS: tuple[tuple[str, bool, bool, str], ...] = (
+    ("epochs", True, False, "3"), ("steps_per_epoch", True, True, "100"), ("batch_size", True, False, "32"),
+    ("learning_rate", False, False, "1e-3"), ("clip_norm", False, True, "5.0"), ("temperature", False, False, "2.0"),
+    ("early_stopping_patience", True, True, "3"), ("seed", True, False, "0"), ("momentum", False, False, "0.9"),
+    ("dwa_temperature", False, False, "2.0"), ("gradnorm_alpha", False, False, "1.5"),
+    ("gradnorm_lr", False, False, "0.025"), ("conflict_every", True, False, "20"),
+    ("checkpoint_every", True, True, "100"))
 
 
 @dataclass
@@ -88,12 +96,38 @@ class TrainConfig:
     conflict_every: int = 20         # steps between two gradient-conflict measurements
     checkpoint_every: int | None = None  # steps between checkpoints (None: at the end of every epoch)
 
+    def __post_init__(self) -> None:
+        self.check_types()
+
+    def check_types(self) -> None:
+        """Raise ValueError naming the field and the fix for a numeric field of the wrong type: a string such as
+        "0.01", a bool, a float where a count goes. NumPy numbers become Python ones (they would not serialize
+        to JSON). Runs on construction; :meth:`validate` runs it again and checks the ranges."""
+        for name, integer, optional, example in _NUMERIC_FIELDS:
+            value = getattr(self, name)
+            if value is None and optional:
+                continue
+            if _config.is_integer(value) if integer else _config.is_number(value):
+                if isinstance(value, np.generic):
+                    setattr(self, name, value.item())
+            else:
+                what = ("an integer" if integer else "a number") + (" or None" if optional else "")
+                raise ValueError(f"TrainConfig.{name} must be {what}, got {value!r} ({type(value).__name__}); "
+                                 f"pass e.g. {name}={example}.")
+        if self.task_weights is not None:
+            bad = (self.task_weights if not isinstance(self.task_weights, Mapping) else
+                   {t: w for t, w in self.task_weights.items() if not _config.is_number(w)})
+            if bad:
+                raise ValueError(f"TrainConfig.task_weights must map each task to a number, got {bad}; "
+                                 "pass e.g. task_weights={'pos': 1.0, 'chunk': 0.5}.")
+
     def validate(self, task_names: Sequence[str]) -> None:
         """Raise ValueError naming the problem and the fix for any inconsistent setting."""
         def need(ok: bool, message: str) -> None:
             if not ok:
                 raise ValueError(message)
 
+        self.check_types()  # the fields may have been changed since construction
         need(isinstance(self.epochs, int) and self.epochs >= 1,
              f"epochs must be an integer >= 1, got {self.epochs!r}; pass e.g. epochs=3.")
         need(self.steps_per_epoch is None or (isinstance(self.steps_per_epoch, int) and self.steps_per_epoch >= 1),
@@ -228,11 +262,15 @@ def _dense(grads: Sequence, like: Sequence) -> list[tf.Tensor]:
             for g, v in zip(grads, like)]
 
 
-def pcgrad(grads_per_task: Sequence[Sequence[tf.Tensor]], *, order: Any = None, seed: int = 0) -> list[tf.Tensor]:
+def pcgrad(grads_per_task: Sequence[Sequence[tf.Tensor]], *, shared: Sequence[bool] | None = None,
+           order: Any = None, seed: int = 0) -> list[tf.Tensor]:
     """PCGrad (Yu et al. 2020): project away the conflicting parts of the tasks' gradients, then sum.
 
     For every task i, in a random order of the other tasks j: if g_i·g_j < 0, replace
     g_i ← g_i − (g_i·g_j)/‖g_j‖² · g_j (against the ORIGINAL g_j). Returns Σ_i g_i, one tensor per variable.
+    ``shared``: one flag per variable, True for the shared parameters θ_sh. Only those are projected (dot
+    products and norms over θ_sh alone, as in LibMTL); the others (a head's own weights) get the plain sum,
+    so each head keeps its own task's gradient. Default: every variable is shared.
     ``order``: int [T, T], row i a permutation of range(T) (entry i is skipped); default drawn from
     ``np.random.default_rng(seed)``. Gradients given as None count as zeros.
     """
@@ -241,13 +279,22 @@ def pcgrad(grads_per_task: Sequence[Sequence[tf.Tensor]], *, order: Any = None, 
         raise ValueError("pcgrad needs the gradients of at least one task; pass [[g_var1, ...], ...].")
     if len({len(g) for g in grads_per_task}) != 1:
         raise ValueError("every task must give one gradient per variable (same list length); use None for none.")
-    like = [next((g[k] for g in grads_per_task if g[k] is not None), None) for k in range(len(grads_per_task[0]))]
+    n_vars = len(grads_per_task[0])
+    shared = [True] * n_vars if shared is None else [bool(s) for s in shared]
+    if len(shared) != n_vars:
+        raise ValueError(f"shared needs one flag per variable ({n_vars}), got {len(shared)}; pass "
+                         "[v in shared_variables for v in variables].")
+    if not any(shared):
+        raise ValueError("shared marks no variable, so PCGrad would change nothing; mark the parameters the tasks "
+                         "share (model.shared_variables()) True, or use hard sharing.")
+    like = [next((g[k] for g in grads_per_task if g[k] is not None), None) for k in range(n_vars)]
     if any(v is None for v in like):
         raise ValueError("some variable has no gradient in any task; drop it from the lists.")
     like = [tf.convert_to_tensor(v) for v in like]
-    shapes = [v.shape for v in like]
-    flat = tf.stack([tf.concat([tf.reshape(tf.cast(g, tf.float32), [-1]) for g in _dense(task, like)], 0)
-                     for task in grads_per_task])
+    dense = [_dense(task, like) for task in grads_per_task]
+    projected_vars = [k for k in range(n_vars) if shared[k]]
+    flat = tf.stack([tf.concat([tf.reshape(tf.cast(task[k], tf.float32), [-1]) for k in projected_vars], 0)
+                     for task in dense])
     if order is None:
         rng = np.random.default_rng(seed)
         order = np.stack([rng.permutation(n_tasks) for _ in range(n_tasks)])
@@ -264,8 +311,11 @@ def pcgrad(grads_per_task: Sequence[Sequence[tf.Tensor]], *, order: Any = None, 
             g = g - tf.where(conflict, dot / (tf.gather(squared, j) + 1e-12), 0.0) * other
         projected.append(g)
     total = tf.add_n(projected)
-    sizes = [int(np.prod(s)) for s in shapes]
-    return [tf.reshape(part, s) for part, s in zip(tf.split(total, sizes), shapes)]
+    shapes = [like[k].shape for k in projected_vars]
+    parts = dict(zip(projected_vars, (tf.reshape(part, s) for part, s in
+                                      zip(tf.split(total, [int(np.prod(s)) for s in shapes]), shapes))))
+    return [parts[k] if shared[k] else tf.add_n([tf.cast(task[k], tf.float32) for task in dense])
+            for k in range(n_vars)]
 
 
 def _cached(model: Any, key: tuple, make: Callable[[], Callable]) -> Callable:
@@ -584,6 +634,9 @@ class _Trainer:
             self.optimizer.build(self.variables + self.weighting.learned)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.kernel_index = _last_shared_kernel(model) if config.weighting == "gradnorm" else None
+        # PCGrad projects θ_sh only; every head keeps its own task's gradient
+        shared_ids = {id(v) for v in _require_shared(model, "pcgrad=True")} if config.pcgrad else set()
+        self.shared_mask = [id(v) in shared_ids for v in self.variables]
         self.groups = _joint_groups(self.tasks) if config.sampling == "all" else [(t,) for t in self.names]
         self.group_of = {t: group for group in self.groups for t in group}
         self.streams = {group: _TaskStream(tasks[group[0]] if len(group) == 1 else [tasks[t] for t in group], vocab,
@@ -623,7 +676,8 @@ class _Trainer:
             if cfg.weighting == "gradnorm":
                 norms = tf.stack([tf.norm(g[self.kernel_index]) for g in task_grads])
             scaled = [[coef[i] * g for g in grads] for i, grads in zip(idxs, task_grads)]
-            combined = pcgrad(scaled, order=order) if cfg.pcgrad else [tf.add_n(gs) for gs in zip(*scaled)]
+            combined = (pcgrad(scaled, shared=self.shared_mask, order=order) if cfg.pcgrad
+                        else [tf.add_n(gs) for gs in zip(*scaled)])
             penalty_grads = _dense(tape.gradient(penalty, variables), variables)
             grads = [g + p for g, p in zip(combined, penalty_grads)]
             if learned:

@@ -488,3 +488,115 @@ def test_new_models_do_not_print_tensorflows_retracing_warning(toy):
     finally:
         tf.get_logger().removeHandler(handler)
     assert not [m for m in seen if "retracing" in m]
+
+
+# ------------------------------------------------------------------------------------------ PCGrad on θ_sh only
+def _conflicting_pair(toy, n=24):
+    """Two heads on the same ``n`` toy sentences (one joint batch = the whole training set) that want
+    different answers: every sentence is labelled with the first topic in "first", the second in "second"."""
+    tasks, vocab = toy
+    topic = tasks["toy_topic"]
+
+    def constant(label: str):
+        return dataclasses.replace(topic, train=data.Split(topic.train.tokens[:n], [label] * n),
+                                   dev=data.Split(topic.dev.tokens[:8], [label] * 8))
+    return {"first": constant(topic.labels[0]), "second": constant(topic.labels[1])}, vocab
+
+
+def _fresh_pair_model(pair, vocab):
+    """Hard sharing, no dropout (a deterministic step), both heads starting from the same weights, so the two
+    tasks pull the shared encoder in conflicting directions."""
+    specs = [dataclasses.replace(models.TaskSpec.from_task(t, vocab), name=name) for name, t in pair.items()]
+    model = models.build_model(specs, models.EncoderConfig(len(vocab), **{**ENCODER, "dropout": 0.0}),
+                               sharing="hard", seed=0)
+    for mine, other in zip(model.task_variables("second"), model.task_variables("first")):
+        mine.assign(other.numpy())
+    return model
+
+
+def _one_sgd_step(pair, vocab, pcgrad, lr=0.5):
+    model = _fresh_pair_model(pair, vocab)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    cfg = TrainConfig(epochs=1, steps_per_epoch=1, batch_size=len(pair["first"].train), optimizer="sgd",
+                      learning_rate=lr, clip_norm=None, sampling="all", pcgrad=pcgrad, progress=False)
+    training.train(model, pair, vocab, cfg)
+    return model, [v.numpy() - b for v, b in zip(model.trainable_variables, before)]
+
+
+def test_pcgrad_step_leaves_every_head_update_unchanged_and_deconflicts_the_shared_part(toy):
+    import tensorflow as tf
+
+    pair, vocab = _conflicting_pair(toy)
+    lr = 0.5
+    plain_model, plain = _one_sgd_step(pair, vocab, pcgrad=False, lr=lr)
+    model, projected = _one_sgd_step(pair, vocab, pcgrad=True, lr=lr)
+    ids = [id(v) for v in model.trainable_variables]
+    shared = [ids.index(id(v)) for v in model.shared_variables()]
+    heads = [ids.index(id(v)) for t in pair for v in model.task_variables(t)]
+    assert sorted(shared + heads) == list(range(len(ids)))
+
+    # the raw per-task gradients of the first step (the whole training set is the one joint batch)
+    fresh = _fresh_pair_model(pair, vocab)
+    batch = next(data.Batches(list(pair.values()), vocab, "train", batch_size=len(pair["first"].train))
+                 .epoch(shuffle=False))
+    with tf.GradientTape(persistent=True) as tape:
+        losses = [total / count for total, count in training._joint_loss_sums(fresh, list(pair), batch, True)]
+    raw = [[g.numpy() for g in training._dense(tape.gradient(loss, fresh.trainable_variables),
+                                               fresh.trainable_variables)] for loss in losses]
+    flat = [np.concatenate([g[k].ravel() for k in shared]) for g in raw]
+    assert flat[0] @ flat[1] < 0, "the test needs conflicting shared gradients"
+
+    # (a) heads: the same update with and without PCGrad, −lr × the task's own gradient
+    for k in heads:
+        np.testing.assert_allclose(projected[k], plain[k], rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(projected[k], -lr * (raw[0][k] + raw[1][k]), rtol=1e-3, atol=1e-6)
+    # (b) θ_sh: the update is −lr × the sum of the projected gradients, each orthogonal to the other task's
+    g_a = flat[0] - (flat[0] @ flat[1]) / (flat[1] @ flat[1]) * flat[1]
+    g_b = flat[1] - (flat[1] @ flat[0]) / (flat[0] @ flat[0]) * flat[0]
+    assert abs(g_a @ flat[1]) < 1e-5 * np.linalg.norm(g_a) * np.linalg.norm(flat[1]) + 1e-9
+    update = np.concatenate([projected[k].ravel() for k in shared])
+    np.testing.assert_allclose(update, -lr * (g_a + g_b), rtol=1e-3, atol=1e-6)
+    assert not np.allclose(update, np.concatenate([plain[k].ravel() for k in shared]), rtol=1e-3, atol=1e-6)
+
+
+def test_pcgrad_projects_only_the_variables_marked_shared():
+    shared_a, head_a = np.array([1.0, 0.0]), np.array([3.0])
+    shared_b, head_b = np.array([-1.0, 1.0]), np.array([-2.0])
+    total_shared, total_head = training.pcgrad([[shared_a, head_a], [shared_b, head_b]], shared=[True, False])
+    np.testing.assert_allclose(total_shared.numpy(), [0.5, 1.5], atol=1e-6)  # as in 2-D: [0.5,0.5] + [0,1]
+    np.testing.assert_allclose(total_head.numpy(), [1.0], atol=1e-6)  # plain sum, untouched by the conflict
+    # everything marked shared: the head entries join the dot products and the heads change
+    _, all_head = training.pcgrad([[shared_a, head_a], [shared_b, head_b]])
+    assert not np.allclose(all_head.numpy(), [1.0])
+    with pytest.raises(ValueError, match="one flag per variable"):
+        training.pcgrad([[shared_a, head_a], [shared_b, head_b]], shared=[True])
+    with pytest.raises(ValueError, match="marks no variable"):
+        training.pcgrad([[shared_a, head_a], [shared_b, head_b]], shared=[False, False])
+
+
+def test_pcgrad_training_needs_shared_parameters(toy):
+    tasks, vocab = toy
+    model = build(tasks, vocab, sharing="none")
+    with pytest.raises(ValueError, match="pcgrad=True needs parameters shared"):
+        training.train(model, tasks, vocab, quick(sampling="all", pcgrad=True))
+
+
+# ------------------------------------------------------------------------------------------ config types
+@pytest.mark.parametrize("name,integer,optional", [(n, i, o) for n, i, o, _ in training._NUMERIC_FIELDS])
+def test_a_numeric_config_field_of_the_wrong_type_is_a_value_error_naming_the_fix(name, integer, optional):
+    for value in ["0.01", True] + ([2.5] if integer else []) + ([] if optional else [None]):
+        with pytest.raises(ValueError, match=rf"TrainConfig\.{name} must be an? (integer|number).*pass e\.g\. {name}="):
+            TrainConfig(**{name: value})
+    cfg = TrainConfig()  # changed after construction: validate (what train calls) says the same
+    setattr(cfg, name, "3")
+    with pytest.raises(ValueError, match=rf"TrainConfig\.{name}"):
+        cfg.validate(["pos"])
+
+
+def test_config_numbers_of_numpy_pass_and_task_weights_must_be_numbers():
+    TrainConfig(epochs=np.int64(2), learning_rate=np.float32(1e-3), seed=np.int32(1)).validate(["pos"])
+    with pytest.raises(ValueError, match=r"task_weights must map each task to a number.*'pos': '1'"):
+        TrainConfig(task_weights={"pos": "1"})
+    with pytest.raises(ValueError, match="task_weights must map each task to a number"):
+        TrainConfig(task_weights=[1.0, 0.5])
+    assert type(TrainConfig(seed=np.int64(3)).seed) is int  # NumPy numbers become Python ones (JSON)
