@@ -106,10 +106,11 @@ LEDGER: tuple[Claim, ...] = (
           "single-task learning with twice as many (80).", PAIR, "toy_sentiment",
           Setup("single-task, 80 labels", options={"fractions": {"toy_sentiment": 0.01}}),
           Setup("hard sharing, 40 labels", "hard"), "helps", _toy(1.0)),
-    Claim("01-augmentation-4x", "01", "Hard sharing with 40 sentiment labels even edges out single-task learning "
-          "with four times as many (160).", PAIR, "toy_sentiment",
+    Claim("01-augmentation-4x", "01", "With four times as many labels (160), single-task learning catches up with "
+          "hard sharing on 40: over 10 seeds the two cannot be told apart (5 seeds once showed hard sharing ahead, "
+          "+0.04).", PAIR, "toy_sentiment",
           Setup("single-task, 160 labels", options={"fractions": {"toy_sentiment": 0.02}}),
-          Setup("hard sharing, 40 labels", "hard"), "helps", _toy(1.0), seeds=10),
+          Setup("hard sharing, 40 labels", "hard"), evidence.CANNOT_TELL, _toy(1.0), seeds=10),
     Claim("01-beats-majority", "01", "The single-task model with 40 labels has learned something: it beats "
           "the majority class.", PAIR, "toy_sentiment", Setup("majority class", trivial=True), SINGLE, "helps",
           _toy(1.0)),
