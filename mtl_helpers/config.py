@@ -69,19 +69,9 @@ def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = (),
     set_seed(seed)
     print(f"Seeds fixed: {seed}")
     if tasks or text_corpora:
-        from mtl_helpers import data
+        from mtl_helpers import data  # here, not at the top: data reads this module's FAST
 
-        missing = []
-        for name in tasks:
-            try:
-                data.load_task(name, seed=seed)
-            except data.CorpusMissingError as error:
-                missing.append(str(error))
-        for corpus in text_corpora:
-            try:
-                data._locate(corpus)
-            except data.CorpusMissingError as error:
-                missing.append(str(error))
+        missing = data.missing_corpora(tasks, text_corpora, seed=seed)
         if missing:
             raise RuntimeError("Some corpora are missing:\n" + "\n".join(missing))
         print(f"Data present for: {', '.join([*tasks, *text_corpora])}")

@@ -26,7 +26,7 @@ import sys
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,13 +34,12 @@ from typing import TYPE_CHECKING, Any
 import nltk
 import numpy as np
 
-from mtl_helpers import config
+from mtl_helpers import config, toy
+from mtl_helpers.tasks import KINDS, SPLITS, Split, TaskData, check_split  # noqa: F401  (data.X for callers)
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
-KINDS: tuple[str, ...] = ("classification", "tagging", "lm", "seq2seq")
-SPLITS: tuple[str, ...] = ("train", "dev", "test")
 
 CORPUS_TASKS: tuple[str, ...] = ("sentiment", "subjectivity", "pos", "chunk", "ner_es", "ner_nl", "pos_es", "pos_nl",
                                  "review_polarity")
@@ -134,71 +133,8 @@ def _damaged_zip(corpus: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Data classes
+# Data classes (Split and TaskData: mtl_helpers.tasks)
 # --------------------------------------------------------------------------------------------------
-@dataclass
-class Split:
-    """One split of one task: original tokens (case kept) and their labels.
-
-    ``labels``: classification -> one string per sentence; tagging -> one tag list per sentence (same
-    lengths as the tokens); lm -> ``[]`` (targets are the next words); seq2seq -> target token lists.
-    """
-
-    tokens: list[list[str]]
-    labels: list = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-
-@dataclass
-class TaskData:
-    """A task: name, kind, corpus, label inventory (index = class id) and its three splits.
-
-    Treat it as read-only: :func:`load_task` hands out copies of its lists, but the sentences inside
-    are shared with its cache.
-    """
-
-    name: str
-    kind: str
-    corpus: str
-    labels: list[str]
-    train: Split
-    dev: Split
-    test: Split
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"task {self.name!r}: kind {self.kind!r} is not one of {KINDS}; use one of them.")
-        for split_name in SPLITS:
-            _check_split(self, split_name)
-
-    def split(self, name: str) -> Split:
-        """The split called ``name`` ("train", "dev" or "test")."""
-        if name not in SPLITS:
-            raise ValueError(f"unknown split {name!r}; use one of {', '.join(SPLITS)}.")
-        return getattr(self, name)
-
-
-def _check_split(task: TaskData, split_name: str) -> None:
-    """Raise ValueError when a split's labels do not line up with its tokens."""
-    split = getattr(task, split_name)
-    where = f"task {task.name!r}, split {split_name!r}"
-    if task.kind == "lm":
-        if split.labels:
-            raise ValueError(f"{where}: lm splits carry no labels (targets are the next words); pass labels=[].")
-        return
-    if len(split.labels) != len(split.tokens):
-        raise ValueError(f"{where}: {len(split.tokens)} sentences but {len(split.labels)} labels; "
-                         "give exactly one label entry per sentence.")
-    if task.kind == "tagging":
-        for i, (tokens, tags) in enumerate(zip(split.tokens, split.labels)):
-            if len(tokens) != len(tags):
-                raise ValueError(f"{where}, sentence {i}: {len(tokens)} tokens but {len(tags)} tags; "
-                                 "tagging needs exactly one tag per token.")
-
-
 @dataclass
 class EncodedSplit:
     """A split as id arrays (one array per sentence, ragged): what :func:`make_dataset` batches.
@@ -375,8 +311,6 @@ def _build_task(name: str, seed: int, caps: tuple[int, int, int] | None, fractio
                 relatedness: float, toy_size: int, lm_sources: tuple[str, ...]) -> TaskData:
     """load_task without argument checks, cached on the (resolved) arguments."""
     if name in TOY_TASK_NAMES:
-        from mtl_helpers import toy  # lazy: toy imports Split/TaskData from this module
-
         task = toy.make_task(name, size=toy_size, relatedness=relatedness, seed=seed)
     elif name == "lm":
         sources = [_text_task(s, seed, caps) if s in TEXT_CORPORA else
@@ -479,6 +413,23 @@ def load_tasks(names: Sequence[str], **kwargs: Any) -> dict[str, TaskData]:
         raise ValueError(f"names must be a sequence of task names, got the string {names!r}; "
                          f"pass e.g. [{names!r}].")
     return {name: load_task(name, **kwargs) for name in names}
+
+
+def missing_corpora(tasks: Sequence[str] = (), text_corpora: Sequence[str] = (), *, seed: int = 0) -> list[str]:
+    """The CorpusMissingError message of every task in ``tasks`` (loaded, and so cached, on the way) and every
+    unlabelled corpus in ``text_corpora`` (TEXT_CORPORA) that cannot be read; empty when all are there."""
+    missing = []
+    for name in tasks:
+        try:
+            load_task(name, seed=seed)
+        except CorpusMissingError as error:
+            missing.append(str(error))
+    for corpus in text_corpora:
+        try:
+            _locate(corpus)
+        except CorpusMissingError as error:
+            missing.append(str(error))
+    return missing
 
 
 # --------------------------------------------------------------------------------------------------
@@ -624,7 +575,7 @@ def encode_task(task: TaskData, vocab: Vocabulary, split: str, *, target_vocab: 
     """Ids of one split. lm: input = [BOS]+ids, target = ids+[EOS] (the next word at every position);
     seq2seq: decoder input = [BOS]+target ids, decoder target = target ids+[EOS] (needs target_vocab)."""
     data = task.split(split)
-    _check_split(task, split)
+    check_split(task, split)
     ids = [np.asarray(vocab.encode(s), dtype=np.int32) for s in data.tokens]
     chars = [char_vocab.encode(s) for s in data.tokens] if char_vocab is not None else None
     index = {label: i for i, label in enumerate(task.labels)}

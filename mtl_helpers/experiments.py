@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import config, data, metrics
+from .specs import SHARINGS
 
 if TYPE_CHECKING:
     from .models import TaskSpec
 
-SHARINGS: tuple[str, ...] = ("none", "hard", "soft", "cross_stitch")  # same as models.SHARINGS
 #: Columns of the tidy table returned by run_experiment, in order.
 COLUMNS: tuple[str, ...] = ("setting", "task", "sharing", "seed", "fraction", "split", "metric", "value",
                             "train_seconds")

@@ -54,7 +54,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from mtl_helpers.data import Split, TaskData
+from mtl_helpers.tasks import Split, TaskData
 
 TOY_TASKS: tuple[str, ...] = ("toy_topic", "toy_sentiment", "toy_ner", "toy_roles", "toy_translate")
 TOPICS: tuple[str, ...] = ("food", "sea", "sport", "trade")
