@@ -5,8 +5,8 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 #: Verdicts: PASS / FAIL against a target, INFO (reported only), SKIP (not measured, reason in note).
 VERDICTS = ("PASS", "FAIL", "INFO", "SKIP")

@@ -15,8 +15,9 @@ import datetime
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import benchmarks  # noqa: F401 - the parent package of the relative imports below
-    __package__ = "benchmarks"  # noqa: A001
+    __package__ = "benchmarks"
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground", "quality", "lessons")

@@ -151,7 +151,7 @@ def serving(max_sentences: int | None, repeats: int, batch: int = 64) -> list[Ro
 
     hard = predictor(models.build_model(specs, encoder, sharing="hard", seed=0))
     singles = [predictor(models.build_single_task(s, encoder, seed=0)) for s in specs]
-    both_singles = lambda: [run() for run in singles]  # noqa: E731
+    both_singles = lambda: [run() for run in singles]
     t_hard, cpu_hard = median_wall_cpu(hard, repeats)
     t_single, cpu_single = median_wall_cpu(both_singles, repeats)
     sentences = len(tasks["pos"].test)

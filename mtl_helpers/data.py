@@ -183,7 +183,7 @@ def _root(location: tuple[str, str]) -> nltk.data.PathPointer:
 Sentence = tuple[list[str], list[str], list[str]]  # tokens, POS tags, chunk/NER tags
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read_corpus(corpus: str, location: tuple[str, str]) -> dict[str, list]:
     """Parse a corpus once per process. Classification corpora -> {"all": [(tokens, label)]}; movie_reviews ->
     {"reviews": [(sentences, label)]}, one entry per review; CoNLL corpora -> {file id: [(tokens, pos, tags)]}
@@ -222,7 +222,7 @@ def _read_corpus(corpus: str, location: tuple[str, str]) -> dict[str, list]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def unlabeled_sentences(corpora: tuple[str, ...] = TEXT_CORPORA) -> tuple[tuple[str, ...], ...]:
     """Token sentences of the unlabelled TEXT_CORPORA ``corpora``, case kept (read once per process; the
     reviews' labels are dropped). movie_reviews is lower-cased as shipped; Brown keeps its capitals.

@@ -6,7 +6,8 @@ CRF or the tag set is BIO; seq2seq decodes greedily; a language model is scored 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -160,7 +161,7 @@ def _scores(task: data.TaskData, split: str, run: dict[str, Any], target_vocab: 
     return {"bleu": metrics.bleu(refs, preds), "exact_match": metrics.exact_match(refs, preds)}
 
 
-def evaluate(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
+def evaluate(model: MultiTaskModel, tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
              split: str = "test", target_vocab: data.Vocabulary | None = None, *,
              char_vocab: Any = None, bio_constraints: bool = True) -> pd.DataFrame:
     """Scores of every task on ``split`` as a tidy frame: task, split, metric, value.
@@ -187,7 +188,7 @@ def evaluate(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab:
     return pd.DataFrame(rows, columns=["task", "split", "metric", "value"])
 
 
-def predict(model: "MultiTaskModel", task: data.TaskData | str, sentences: Sequence[Sequence[str] | str],
+def predict(model: MultiTaskModel, task: data.TaskData | str, sentences: Sequence[Sequence[str] | str],
             vocab: data.Vocabulary, *, target_vocab: data.Vocabulary | None = None, char_vocab: Any = None,
             bio_constraints: bool = True) -> list:
     """Predictions for new sentences as strings: a label per sentence (classification), a tag per token

@@ -39,8 +39,9 @@ import argparse
 import contextlib
 import random
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -269,7 +270,7 @@ class MultiTaskModel(keras.Model):
                 "stitch_diagonal": self.stitch_diagonal, "seed": self.seed}
 
     @classmethod
-    def from_config(cls, config: dict, custom_objects: Any = None) -> "MultiTaskModel":
+    def from_config(cls, config: dict, custom_objects: Any = None) -> MultiTaskModel:
         return cls(**config)
 
 

@@ -8,7 +8,7 @@ settings modules can import :data:`SAMPLINGS` cheaply.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mtl_helpers.config import is_integer, is_number
-from mtl_helpers.tasks import KINDS  # noqa: F401  (specs.KINDS: one definition, shared with data.TaskData)
+from mtl_helpers.tasks import KINDS
 
 #: an lm head predicts at least the four special ids (padding, <unk>, <s>, </s>) and one word
 LM_MIN_OUTPUTS = 5
@@ -116,7 +116,7 @@ class TaskSpec:
 
     @classmethod
     def from_task(cls, task: Any, vocab: Any, target_vocab: Any = None, read_layer: int | None = None,
-                  crf: bool = False, pooling: str = "mean") -> "TaskSpec":
+                  crf: bool = False, pooling: str = "mean") -> TaskSpec:
         """Spec for a ``data.TaskData``: labels for classification/tagging, vocabulary sizes for lm/seq2seq."""
         if task.kind in ("classification", "tagging"):
             num_outputs = len(task.labels)

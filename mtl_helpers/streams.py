@@ -4,7 +4,8 @@ same sentences), as NumPy batches or, under a tf.distribute strategy, as a distr
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf

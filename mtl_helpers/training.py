@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -359,7 +360,7 @@ class _Trainer:
 
 
 
-def train(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
+def train(model: MultiTaskModel, tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
           config: TrainConfig | None = None, *, target_vocab: data.Vocabulary | None = None,
           char_vocab: Any = None, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
     """Train ``model`` jointly on ``tasks`` ({head name: TaskData}) and return history and dev scores.
@@ -414,7 +415,7 @@ def _lm_head(model: Any) -> str:
     return names[0]
 
 
-def pretrain_language_model(model: "MultiTaskModel", tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
+def pretrain_language_model(model: MultiTaskModel, tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
                             config: TrainConfig | None = None, save_path: str | Path | None = None,
                             *, char_vocab: Any = None, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
     """Train the model's lm head (and so its shared encoder) on the unlabeled TRAIN text of ``tasks``.
@@ -432,7 +433,7 @@ def pretrain_language_model(model: "MultiTaskModel", tasks: Mapping[str, data.Ta
     return result
 
 
-def transfer_encoder(source: "MultiTaskModel | str | Path", target: "MultiTaskModel", *,
+def transfer_encoder(source: MultiTaskModel | str | Path, target: MultiTaskModel, *,
                      freeze: bool = False) -> int:
     """Copy the shared encoder (embedding + shared layers) of ``source`` (a model or a saved .npz) into
     ``target``; with ``freeze`` those weights stop training (feature extraction), else they are

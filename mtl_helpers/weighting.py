@@ -6,7 +6,8 @@ shared parameters disagree; :func:`pcgrad` (Yu et al. 2020) projects the conflic
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd

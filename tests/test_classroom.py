@@ -28,10 +28,10 @@ def test_wrong_answers_are_the_ones_the_solutions_reject():
     # the wrong 2.4 really fails the checker the test cell runs, and the solution passes it
     alpha, x_a, x_b = [[0.9, 0.1], [0.3, 0.7]], [[1.0, -2.0, 0.5]], [[0.0, 4.0, 1.0]]
     space = {"alpha_2_4": np.array(alpha), "x_A_2_4": np.array(x_a), "x_B_2_4": np.array(x_b)}
-    exec(by_id["2.4"].solution, space)  # noqa: S102 (the region as nbgrader runs it)
+    exec(by_id["2.4"].solution, space)
     assert exercises.check_cross_stitch(space["answer_2_4"], space["alpha_2_4"], [space["x_A_2_4"], space["x_B_2_4"]],
                                         task_index=1, quiet=True)
-    exec(by_id["2.4"].wrong, space)  # noqa: S102
+    exec(by_id["2.4"].wrong, space)
     assert not exercises.check_cross_stitch(space["answer_2_4"], space["alpha_2_4"],
                                             [space["x_A_2_4"], space["x_B_2_4"]], task_index=1, quiet=True)
 

@@ -30,14 +30,14 @@ def quick(**kw):
 
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def toy_tasks() -> tuple[dict, data.Vocabulary]:
     """The toy_topic + toy_ner tasks (same sentences) and their vocabulary."""
     tasks = data.load_tasks(["toy_topic", "toy_ner"], toy_size=TOY_SIZE)
     return tasks, data.Vocabulary.from_tasks(tasks)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trained_run() -> tuple[dict, data.Vocabulary, training.TrainResult]:
     """One short static-weight run on toy_tasks, shared by the evaluation tests (none of them changes it)."""
     tasks, vocab = toy_tasks()

@@ -5,7 +5,6 @@ from typing import Any
 
 from mtl_helpers.exercises.core import attempt_first, close, report
 
-
 # Exercise 1.1: sizes (vocabulary, embedding, units per direction, classes per task) on which the student's
 # formula is compared with a real hard-shared model; they differ in every argument so that a formula that
 # swaps two of them, or hard-codes one model's count, fails on at least one.
@@ -45,7 +44,7 @@ def check_hard_shared_parameters(answer: Any, *, quiet: bool = False) -> bool:
         call = f"hard_shared_parameters({vocab_size}, {embedding_dim}, {hidden_units}, {list(num_classes)})"
         try:
             given = answer(vocab_size, embedding_dim, hidden_units, list(num_classes))
-        except Exception as error:  # the student's code: say what broke, do not crash the notebook
+        except Exception as error:  # noqa: BLE001 - the student's code: say what broke, do not crash the notebook
             return report(False, exercise="1.1", quiet=quiet,
                           hint=f"{call} raised {type(error).__name__}: {error}.")
         if given is None:
@@ -290,7 +289,7 @@ def _hard_shared_problem(model: Any, sizes: dict[str, Any]) -> str | None:
     tokens = np.array([[3, 4, 5, 0, 0, 0], [6, 7, 8, 9, 0, 0]], dtype="int32")
     try:
         outputs = _outputs_by_name(model, model(tokens))
-    except Exception as error:  # the student's model: any failure is reported, not raised
+    except Exception as error:  # noqa: BLE001 - the student's model: any failure is reported, not raised
         return f"calling your model on int32 token ids of shape {tokens.shape} failed: {error}"
     if outputs is None or set(outputs) != set(tags):
         found = sorted(outputs) if outputs else "unnamed outputs"

@@ -5,7 +5,6 @@ from typing import Any
 
 from mtl_helpers.exercises.core import attempt_first, report
 
-
 MTL_REASONS: tuple[str, ...] = ("implicit data augmentation", "attention focusing", "eavesdropping",
                                 "representation bias", "regularisation")
 

@@ -106,7 +106,7 @@ def check_coupling_penalty(answer: Callable[[list, float], Any], *, quiet: bool 
         try:
             with tf.GradientTape() as tape:
                 result = answer(variables, lam)
-        except Exception as error:  # the student's code: say what it raised, on which input
+        except Exception as error:  # noqa: BLE001 - the student's code: say what it raised, on which input
             return _coupling_verdict(error, f"your function raised {type(error).__name__}: {error}. It gets a list of "
                                      "two towers (each a list of tf.Variables, matching shapes) and λ.", quiet=quiet)
         if not attempted(result):
@@ -171,7 +171,7 @@ def check_stitch_mix(answer: Callable[[Any, Any], Any], *, quiet: bool = False) 
             probe = tf.constant(np.arange(1, expected.shape.num_elements() + 1).reshape(expected.shape), tf.float32)
             try:
                 result = answer(unit.alpha, streams)
-            except Exception as error:  # the student's code: say what it raised, on which input
+            except Exception as error:  # noqa: BLE001 - the student's code: say what it raised, on which input
                 return _stitch_verdict(error, f"your function raised {type(error).__name__}: {error}. It gets α "
                                        f"({num_tasks}×{num_tasks} tf.Variable) and the streams stacked as one "
                                        f"tensor of shape {tuple(stacked.shape)}.", quiet=quiet)

@@ -196,7 +196,7 @@ def check_pcgrad_shared(answer: Any, *, quiet: bool = False) -> bool:
         call = f"pcgrad_combine(*exercises.pcgrad_case({case!r}), exercises.PCGRAD_SHARED)"
         try:
             given = answer([g.copy() for g in grads_a], [g.copy() for g in grads_b], list(PCGRAD_SHARED))
-        except Exception as error:  # the student's code: say what broke, do not crash the notebook
+        except Exception as error:  # noqa: BLE001 - the student's code: say what broke, do not crash the notebook
             return report(False, exercise="5.6", quiet=quiet, hint=f"{call} raised {type(error).__name__}: {error}.")
         if given is None or given is Ellipsis:
             return attempt_first("5.6")(lambda *_, **__: False)(None, quiet=quiet)
