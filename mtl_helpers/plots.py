@@ -1,10 +1,9 @@
 """Figures for the notebooks: each function returns a matplotlib Figure."""
 from __future__ import annotations
 
-# --- 00-02 ---
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -143,9 +142,7 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str = 
     return figure
 
 
-# --- 05-07 ---
-# Notebooks 05 (training), 06 (evaluation) and 07 (language models). Self-contained: every import is
-# local, so this section does not depend on the others.
+# --- Training and evaluation: sampling, task weights, gradients, curves, confusions, intervals ---
 def _figure(width: float = 6.5, height: float = 3.8):
     """One figure with one axis, closed for pyplot so a notebook shows it once (as the returned value)."""
     import matplotlib.pyplot as plt
@@ -161,7 +158,7 @@ def _require_columns(frame, columns, what: str) -> None:
         raise ValueError(f"{what} is missing columns {missing}; it has {list(frame.columns)}.")
 
 
-def sampling_probabilities(table) -> "Figure":
+def sampling_probabilities(table) -> Figure:
     """Bar chart of p_t: one group per strategy, one bar per task. ``table``: columns strategy, task, probability."""
     import numpy as np
 
@@ -181,7 +178,7 @@ def sampling_probabilities(table) -> "Figure":
     return figure
 
 
-def task_schedule(draws, probabilities=None) -> "Figure":
+def task_schedule(draws, probabilities=None) -> Figure:
     """Running share of the steps that went to each task (solid), and the target p_t (dotted, optional).
 
     ``draws``: the task trained at each step, in order; ``probabilities``: {task: p_t}."""
@@ -205,7 +202,7 @@ def task_schedule(draws, probabilities=None) -> "Figure":
     return figure
 
 
-def weight_trajectories(weights) -> "Figure":
+def weight_trajectories(weights) -> Figure:
     """Loss weight of every task against the step, one panel per run.
 
     ``weights``: {run name: DataFrame with columns step, epoch, then one column per task}
@@ -229,7 +226,7 @@ def weight_trajectories(weights) -> "Figure":
     return figure
 
 
-def _square_table(table, what: str, example: str) -> tuple["np.ndarray", list[str]]:
+def _square_table(table, what: str, example: str) -> tuple[np.ndarray, list[str]]:
     """A square table's values (float array) and row names; ValueError naming ``what`` when it is not square."""
     values = np.asarray(table, dtype=float)
     if values.ndim != 2 or values.shape[0] != values.shape[1]:
@@ -238,7 +235,7 @@ def _square_table(table, what: str, example: str) -> tuple["np.ndarray", list[st
 
 
 def _square_heatmap(values, names: list[str], limit: float, size: tuple[float, float], title: str,
-                    fontsize: int, rotation: int) -> tuple["Figure", "Axes"]:
+                    fontsize: int, rotation: int) -> tuple[Figure, Axes]:
     """Red-blue heatmap of a square table with a colour bar, symmetric colour range [-limit, limit]."""
     figure, axis = _figure(*size)
     image = axis.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit)
@@ -249,7 +246,7 @@ def _square_heatmap(values, names: list[str], limit: float, size: tuple[float, f
     return figure, axis
 
 
-def cosine_heatmap(cosine, title: str = "Gradient cosine on the shared parameters") -> "Figure":
+def cosine_heatmap(cosine, title: str = "Gradient cosine on the shared parameters") -> Figure:
     """Annotated task × task heatmap of cosines in [-1, 1] (red: conflict, blue: agreement)."""
     values, names = _square_table(cosine, "cosine", "task × task")
     size = (1.2 * len(values) + 2.5, 1.0 * len(values) + 1.8)
@@ -261,7 +258,7 @@ def cosine_heatmap(cosine, title: str = "Gradient cosine on the shared parameter
     return figure
 
 
-def gradient_arrows(vectors, title: str = "Gradients in a 2-D parameter space") -> "Figure":
+def gradient_arrows(vectors, title: str = "Gradients in a 2-D parameter space") -> Figure:
     """Draw 2-D vectors as arrows from the origin. ``vectors``: {label: (x, y)}."""
     import numpy as np
 
@@ -289,7 +286,7 @@ def gradient_arrows(vectors, title: str = "Gradients in a 2-D parameter space") 
     return figure
 
 
-def loss_curves(histories, window: int = 10) -> "Figure":
+def loss_curves(histories, window: int = 10) -> Figure:
     """Training loss (mean over the tasks of a step, rolling mean over ``window`` steps), one line per run.
 
     ``histories``: {run name: TrainResult.history} (columns step, loss)."""
@@ -310,7 +307,7 @@ def loss_curves(histories, window: int = 10) -> "Figure":
     return figure
 
 
-def metric_by_epoch(dev_frames, task: str, metric: str) -> "Figure":
+def metric_by_epoch(dev_frames, task: str, metric: str) -> Figure:
     """Dev ``metric`` of ``task`` after every epoch, one line per run. ``dev_frames``: {run: TrainResult.dev}."""
     if not dev_frames:
         raise ValueError("no runs given; pass {name: result.dev}.")
@@ -327,7 +324,7 @@ def metric_by_epoch(dev_frames, task: str, metric: str) -> "Figure":
     return figure
 
 
-def confusion_heatmap(matrix, normalize: bool = True, title: str = "Confusion matrix") -> "Figure":
+def confusion_heatmap(matrix, normalize: bool = True, title: str = "Confusion matrix") -> Figure:
     """Heatmap of a confusion table (rows: true, columns: predicted), as row shares when ``normalize``."""
     import numpy as np
 
@@ -354,7 +351,7 @@ def confusion_heatmap(matrix, normalize: bool = True, title: str = "Confusion ma
     return figure
 
 
-def transition_heatmap(transitions, title: str = "CRF transition scores (row: from, column: to)") -> "Figure":
+def transition_heatmap(transitions, title: str = "CRF transition scores (row: from, column: to)") -> Figure:
     """Heatmap of a tag × tag table of transition scores (a CRF head's T), red negative, blue positive.
     Pass e.g. pd.DataFrame(head.transitions.numpy(), index=labels, columns=labels) to get tag names."""
     values, names = _square_table(transitions, "transitions", "tag × tag")
@@ -368,7 +365,7 @@ def transition_heatmap(transitions, title: str = "CRF transition scores (row: fr
 
 
 def score_curves(summary, x: str, hue: str, xlabel: str | None = None, ylabel: str = "score",
-                 log_x: bool = False) -> "Figure":
+                 log_x: bool = False) -> Figure:
     """Mean score against ``x``, one line per ``hue``, with the confidence band (ci_low..ci_high) where known.
 
     ``summary``: columns x, hue, mean, ci_low, ci_high (as from metrics.summarize_runs)."""
@@ -388,7 +385,7 @@ def score_curves(summary, x: str, hue: str, xlabel: str | None = None, ylabel: s
     return figure
 
 
-def interval_plot(summary, label: str, title: str = "Mean and confidence interval") -> "Figure":
+def interval_plot(summary, label: str, title: str = "Mean and confidence interval") -> Figure:
     """One row per ``label`` value: the mean as a dot, the interval ci_low..ci_high as a bar."""
     import numpy as np
 
@@ -406,11 +403,10 @@ def interval_plot(summary, label: str, title: str = "Mean and confidence interva
     return figure
 
 
-# --- 03, 04, 09 ---
-from typing import Any
+# --- Comparing setups: scores, the λ sweep, cross-stitch α ---
 
 
-def score_comparison(scores: "pd.DataFrame", *, title: str = "") -> "Figure":
+def score_comparison(scores: pd.DataFrame, *, title: str = "") -> Figure:
     """Grouped bars: one group per task, one bar per model variant (columns task, model, value)."""
     missing = {"task", "model", "value"} - set(scores.columns)
     if missing:
@@ -433,7 +429,7 @@ def score_comparison(scores: "pd.DataFrame", *, title: str = "") -> "Figure":
     return figure
 
 
-def lambda_sweep_figure(sweep: "pd.DataFrame", selected: float | None = None) -> "Figure":
+def lambda_sweep_figure(sweep: pd.DataFrame, selected: float | None = None) -> Figure:
     """Soft sharing against λ: tower distance (left) and each task's score (right), λ = 0 at the left.
 
     ``sweep`` is widgets.lambda_sweep's frame (columns coupling_weight, task, metric, value, distance);
@@ -462,7 +458,7 @@ def lambda_sweep_figure(sweep: "pd.DataFrame", selected: float | None = None) ->
     return figure
 
 
-def cross_stitch_heatmaps(model: Any) -> "Figure":
+def cross_stitch_heatmaps(model: Any) -> Figure:
     """One annotated heatmap per cross-stitch unit: row i = task i's output, column j = how much it reads
     from task j (α_ij). A diagonal near 1 means the task keeps to itself; large off-diagonals, sharing."""
     units = [np.asarray(v) for v in model.coupling_variables()]

@@ -1,9 +1,25 @@
 """Widget UIs for the notebooks: pure logic functions and thin ipywidgets builders on top."""
 from __future__ import annotations
 
-# --- 02 ---
-from typing import TYPE_CHECKING
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from mtl_helpers.playground import (  # noqa: F401 - re-exported: the notebooks call widgets.playground_…
+    BASELINE,
+    PLAYGROUND_SAMPLINGS,
+    SHARING_MODES,
+    PlaygroundResult,
+    PlaygroundSettings,
+    playground_compare,
+    playground_run,
+    playground_sweep,
+    playground_tasks,
+    sweep_gains,
+    sweep_table,
+)
+
+# --- Parameter counts ---
 if TYPE_CHECKING:
     import ipywidgets
     import pandas as pd
@@ -139,9 +155,7 @@ def parameter_count_widget(num_tasks: int = 3, num_layers: int = 2, shared_layer
     return w.VBox([w.VBox(list(controls.values())), output])
 
 
-# --- 03, 04 ---
-from collections.abc import Mapping, Sequence
-from typing import Any
+# --- Reading every head of one model, and the soft-sharing λ ---
 
 
 def tokenize(sentence: str) -> list[str]:
@@ -154,7 +168,7 @@ def tokenize(sentence: str) -> list[str]:
     return TreebankWordTokenizer().tokenize(sentence)
 
 
-def predict_all_heads(model: Any, vocab: Any, tasks: Mapping[str, Any], sentence: str) -> "pd.DataFrame":
+def predict_all_heads(model: Any, vocab: Any, tasks: Mapping[str, Any], sentence: str) -> pd.DataFrame:
     """Every head's prediction for one typed sentence, from one shared model, as a tidy table.
 
     Columns head, kind, position, token, prediction: a tagging head gives one row per token, a
@@ -183,7 +197,7 @@ def predict_all_heads(model: Any, vocab: Any, tasks: Mapping[str, Any], sentence
     return pd.DataFrame(rows, columns=["head", "kind", "position", "token", "prediction"])
 
 
-def heads_side_by_side(predictions: "pd.DataFrame") -> "pd.DataFrame":
+def heads_side_by_side(predictions: pd.DataFrame) -> pd.DataFrame:
     """predict_all_heads' table as one row per token (a column per tagging head), then one row per
     sentence-level head: easier to read in a notebook."""
     import pandas as pd
@@ -198,7 +212,7 @@ def heads_side_by_side(predictions: "pd.DataFrame") -> "pd.DataFrame":
 
 
 def sentence_box(models_and_tasks: Sequence[tuple[Any, Any, Mapping[str, Any]]],
-                 example: str = "The company said profits rose sharply in the third quarter .") -> "ipywidgets.VBox":
+                 example: str = "The company said profits rose sharply in the third quarter .") -> ipywidgets.VBox:
     """A Text box + Output: on Enter, every head of every (model, vocab, tasks) triple predicts the sentence."""
     import ipywidgets
     import pandas as pd
@@ -224,7 +238,7 @@ def sentence_box(models_and_tasks: Sequence[tuple[Any, Any, Mapping[str, Any]]],
 
 
 def lambda_sweep(tasks: Mapping[str, Any], vocab: Any, encoder: Any, lambdas: Sequence[float],
-                 train_config: Any, *, coupling: str = "l2", split: str = "dev", seed: int = 0) -> "pd.DataFrame":
+                 train_config: Any, *, coupling: str = "l2", split: str = "dev", seed: int = 0) -> pd.DataFrame:
     """Train one soft-shared model per coupling weight λ and record tower distance and scores.
 
     λ = 0 gives independent towers, a large λ pulls the towers together (towards hard sharing). Returns
@@ -257,7 +271,7 @@ def lambda_sweep(tasks: Mapping[str, Any], vocab: Any, encoder: Any, lambdas: Se
     return pd.DataFrame(rows, columns=["coupling_weight", "task", "metric", "value", "distance", "penalty"])
 
 
-def lambda_slider(sweep: "pd.DataFrame") -> "ipywidgets.VBox":
+def lambda_slider(sweep: pd.DataFrame) -> ipywidgets.VBox:
     """A slider over the λ values of a precomputed sweep; shows its figure with the chosen λ marked,
     and that λ's rows of the table."""
     import ipywidgets
@@ -283,276 +297,95 @@ def lambda_slider(sweep: "pd.DataFrame") -> "ipywidgets.VBox":
     return ipywidgets.VBox([slider, output])
 
 
-# --- 08 playground ---
-# Notebook 08: retrain a small multi-task model on toy data for every change of a control, and explore
-# a precomputed relatedness × sharing sweep. Pure functions first (playground_run, playground_sweep,
-# the figures); the ipywidgets builders only read controls, call them and draw.
-import dataclasses
-import time
-from typing import Callable, Sequence
+# --- The playground ---
+# Retrain a small multi-task model and its single-task baseline on toy data for every change of
+# a control, and explore a precomputed relatedness × sharing sweep. The training logic lives in
+# mtl_helpers.playground (re-exported here for the notebooks); this part only reads controls and draws.
 
-SHARING_MODES: tuple[str, ...] = ("none", "hard", "soft", "cross_stitch")
-PLAYGROUND_SAMPLINGS: tuple[str, ...] = ("proportional", "uniform", "temperature", "annealed", "all")
+
 # CSS classes the browser test (tests/test_browser.py) looks for: the slider it moves, the output it reads.
 PROBE_SLIDER_CLASS = "playground-probe-slider"
 PROBE_OUTPUT_CLASS = "playground-probe-output"
-# PlaygroundSettings' numeric fields besides task_weights: (name, integer only, an example for the message).
-_PLAYGROUND_NUMBERS: tuple[tuple[str, bool, str], ...] = (
-    ("coupling_weight", False, "0.01"), ("shared_layers", True, "1"), ("fraction", False, "0.25"),
-    ("relatedness", False, "0.75"), ("num_layers", True, "1"), ("units", True, "24"), ("toy_size", True, "1500"),
-    ("epochs", True, "4"), ("steps_per_epoch", True, "20"), ("learning_rate", False, "5e-3"), ("seed", True, "0"))
+FRACTIONS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)  # the main-task data slider
 
 
-def _fast_or(full, fast):
-    from mtl_helpers import config
-
-    return config.fast_or(full, fast)
-
-
-@dataclasses.dataclass(frozen=True)
-class PlaygroundSettings:
-    """Everything one playground run depends on (a frozen value, so equal settings give equal runs).
-
-    tasks: the first task is the MAIN task; ``fraction`` shrinks only its training split (a low-resource
-    main task with a full auxiliary task is where sharing shows). task_weights: one static loss weight
-    per task, in the order of ``tasks``. shared_layers: hard sharing only (0 = only the embedding is
-    shared). coupling_weight: λ of the soft-sharing penalty λ·Ω (soft only). Sizes default to small
-    values (smaller still in fast mode) so that one run takes seconds.
-    """
-
-    sharing: str = "hard"
-    coupling_weight: float = 0.01
-    shared_layers: int = 1
-    task_weights: tuple[float, ...] = (1.0, 1.0)
-    sampling: str = "proportional"
-    fraction: float = 0.25
-    relatedness: float = 0.75
-    tasks: tuple[str, ...] = ("toy_sentiment", "toy_topic")
-    encoder: str = "transformer"  # traces much faster than the BiLSTM: a retrain takes seconds, not tens
-    num_layers: int = 1
-    units: int = dataclasses.field(default_factory=lambda: _fast_or(24, 16))
-    toy_size: int = dataclasses.field(default_factory=lambda: _fast_or(1500, 800))
-    epochs: int = dataclasses.field(default_factory=lambda: _fast_or(4, 3))
-    steps_per_epoch: int = dataclasses.field(default_factory=lambda: _fast_or(20, 10))
-    learning_rate: float = 5e-3
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        self.check_types()
-
-    def check_types(self) -> None:
-        """Raise ValueError naming the field and the fix for a numeric setting of the wrong type (a string such
-        as "0.5", a bool, a float where a count goes). Runs on construction; :meth:`validate` checks the ranges."""
-        from mtl_helpers.config import is_integer, is_number
-
-        for name, integer, example in _PLAYGROUND_NUMBERS:
-            value = getattr(self, name)
-            if not (is_integer(value) if integer else is_number(value)):
-                raise ValueError(f"PlaygroundSettings.{name} must be {'an integer' if integer else 'a number'}, "
-                                 f"got {value!r} ({type(value).__name__}); pass e.g. {name}={example}.")
-        if isinstance(self.task_weights, str) or not all(is_number(w) for w in self.task_weights):
-            raise ValueError(f"PlaygroundSettings.task_weights must be a tuple of numbers, one per task, got "
-                             f"{self.task_weights!r}; pass e.g. task_weights=(1.0, 0.5).")
-
-    def validate(self) -> None:
-        """Raise ValueError naming the bad setting and how to fix it."""
-        self.check_types()
-        for name in ("num_layers", "units", "toy_size", "epochs", "steps_per_epoch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 1.")
-        if self.seed < 0:
-            raise ValueError(f"seed={self.seed!r} must be >= 0; pass e.g. seed=0.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate={self.learning_rate!r} must be > 0; pass e.g. learning_rate=5e-3.")
-        if self.sharing not in SHARING_MODES:
-            raise ValueError(f"sharing={self.sharing!r} is unknown; use one of {SHARING_MODES}.")
-        if self.sampling not in PLAYGROUND_SAMPLINGS:
-            raise ValueError(f"sampling={self.sampling!r} is unknown; use one of {PLAYGROUND_SAMPLINGS}.")
-        if len(self.tasks) < 2 or len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"tasks={self.tasks!r}: give at least two different task names, "
-                             "e.g. ('toy_sentiment', 'toy_topic').")
-        if len(self.task_weights) != len(self.tasks) or any(w < 0 for w in self.task_weights):
-            raise ValueError(f"task_weights={self.task_weights!r}: give one weight >= 0 per task "
-                             f"({len(self.tasks)} tasks: {self.tasks}).")
-        if not 0 < sum(self.task_weights):
-            raise ValueError("task_weights are all 0, so nothing would be trained; give some task a weight > 0.")
-        if not 0.0 <= self.relatedness <= 1.0:
-            raise ValueError(f"relatedness={self.relatedness!r} must be in [0, 1] (0 unrelated, 1 related).")
-        if not 0.0 < self.fraction <= 1.0:
-            raise ValueError(f"fraction={self.fraction!r} must be in (0, 1]; e.g. 0.25 keeps a quarter of "
-                             "the main task's training sentences.")
-        if not 0 <= self.shared_layers <= self.num_layers:
-            raise ValueError(f"shared_layers={self.shared_layers!r} must be in 0..num_layers={self.num_layers}; "
-                             "lower it or raise num_layers.")
-        if not self.coupling_weight >= 0:
-            raise ValueError(f"coupling_weight λ={self.coupling_weight!r} must be >= 0 (0 = no coupling).")
-
-    def describe(self) -> str:
-        """One line naming the settings that matter for this sharing mode (λ only for soft, …)."""
-        parts = [f"sharing={self.sharing}"]
-        if self.sharing == "soft":
-            parts.append(f"λ={self.coupling_weight:g}")
-        if self.sharing == "hard":
-            parts.append(f"shared layers={self.shared_layers}/{self.num_layers}")
-        weights = ",".join(f"{w:g}" for w in self.task_weights)
-        parts += [f"weights=({weights})", f"sampling={self.sampling}", f"fraction={self.fraction:g}",
-                  f"relatedness={self.relatedness:g}"]
-        return " ".join(parts)
+def score_line(result: PlaygroundResult) -> str:
+    """The one-line summary the playground prints: the main task's final dev score of the chosen setting
+    and of its baseline (mean over the seeds), the settings, the time taken."""
+    chosen, baseline = (f"{sum(result.scores[s].values()) / len(result.scores[s]):.3f}" if result.scores[s] else "…"
+                        for s in ("chosen", "baseline"))
+    when = ("training…" if not result.complete else "cached result" if result.cached
+            else f"trained in {result.seconds:.1f} s")
+    seeds = result.settings.seed_list
+    seed_words = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}-{seeds[-1]}"
+    return (f"{result.main_task} dev score {chosen} (baseline none {baseline}) | "
+            f"{result.settings.describe()} {seed_words} | {when}")
 
 
-def playground_tasks(settings: PlaygroundSettings) -> dict:
-    """The toy tasks of a run: same seed and relatedness for all; only the main task's train is cut."""
-    from mtl_helpers import data
-
-    return {name: data.load_task(name, seed=settings.seed, relatedness=float(settings.relatedness),
-                                 toy_size=settings.toy_size,
-                                 fraction=float(settings.fraction) if i == 0 else 1.0)
-            for i, name in enumerate(settings.tasks)}
-
-
-_RUN_CACHE: dict = {}
-_RUN_CACHE_SIZE = 32
-
-
-def playground_run(settings: PlaygroundSettings | None = None, *, use_cache: bool = True) -> pd.DataFrame:
-    """Train a small multi-task model with ``settings`` and return its dev curve, one row per epoch × task.
-
-    Columns: epoch, task, metric (the task's main metric), value. ``frame.attrs`` holds ``seconds``
-    (wall time of the run that computed it), ``settings``, ``train_sizes`` and ``cached``. Deterministic
-    for a seed, so results are kept per settings (the last 32): going back to earlier settings is instant.
-    Calls ``keras.backend.clear_session()`` first: without it every retrain in a long-lived kernel gets
-    slower (Keras/TF global state grows with every model built).
-    """
-    import keras
-
-    from mtl_helpers import data, metrics, models, training
-
-    settings = settings or PlaygroundSettings()
-    settings.validate()
-    if use_cache and settings in _RUN_CACHE:
-        frame = _RUN_CACHE[settings].copy()
-        frame.attrs["cached"] = True
-        return frame
-    keras.backend.clear_session()
-    start = time.perf_counter()
-    tasks = playground_tasks(settings)
-    vocab = data.Vocabulary.from_tasks(tasks)
-    encoder = models.EncoderConfig(vocab_size=len(vocab), kind=settings.encoder, embedding_dim=settings.units,
-                                   hidden_units=settings.units, num_layers=settings.num_layers, dropout=0.0,
-                                   num_heads=2)
-    model = models.build_model(
-        [models.TaskSpec.from_task(task, vocab) for task in tasks.values()], encoder, sharing=settings.sharing,
-        shared_layers=settings.shared_layers if settings.sharing == "hard" else None,
-        coupling_weight=settings.coupling_weight if settings.sharing == "soft" else 0.0, seed=settings.seed)
-    config = training.TrainConfig(
-        epochs=settings.epochs, steps_per_epoch=settings.steps_per_epoch, learning_rate=settings.learning_rate,
-        sampling=settings.sampling, task_weights=dict(zip(settings.tasks, map(float, settings.task_weights))),
-        seed=settings.seed, progress=False)
-    dev = training.train(model, tasks, vocab, config).dev
-    main = {name: metrics.main_metric(task.kind, task.labels)[0] for name, task in tasks.items()}
-    frame = dev[dev.metric == dev.task.map(main)][["epoch", "task", "metric", "value"]].reset_index(drop=True)
-    frame.attrs.update(seconds=time.perf_counter() - start, settings=settings, cached=False,
-                       train_sizes={name: len(task.train) for name, task in tasks.items()})
-    if use_cache:
-        while len(_RUN_CACHE) >= _RUN_CACHE_SIZE:
-            _RUN_CACHE.pop(next(iter(_RUN_CACHE)))
-        _RUN_CACHE[settings] = frame.copy()
-    return frame
-
-
-def final_scores(curve: pd.DataFrame) -> pd.Series:
-    """Last-epoch dev score per task (index: task, in the order of the run) of a playground_run frame."""
-    last = curve[curve.epoch == curve.epoch.max()]
-    return last.set_index("task")["value"]
-
-
-def score_line(curve: pd.DataFrame) -> str:
-    """The one-line summary the playground prints: mean dev score, the settings, the time taken."""
-    settings = curve.attrs.get("settings")
-    when = "cached result" if curve.attrs.get("cached") else f"trained in {curve.attrs.get('seconds', float('nan')):.1f} s"
-    return f"mean dev score {final_scores(curve).mean():.3f} | {settings.describe() if settings else ''} | {when}"
-
-
-def playground_figure(curve: pd.DataFrame):
-    """Left: final dev score per task (bars); right: dev score per epoch and task (the learning curve)."""
+def playground_figure(result: PlaygroundResult):
+    """Left: the main task's dev score per epoch, chosen setting against the single-task baseline (mean line,
+    a band from the lowest to the highest seed); right: the final score of each seed, paired by a line."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    figure, (bars, lines) = plt.subplots(1, 2, figsize=(8, 3))
+    main = result.curves[result.curves.task == result.main_task]
+    figure, (lines, seeds) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [2, 1]})
     plt.close(figure)
-    scores = final_scores(curve)
-    colors = [f"C{i}" for i in range(len(scores))]
-    bars.bar(scores.index, scores.values, color=colors)
-    for x, value in enumerate(scores.values):
-        bars.text(x, value, f"{value:.2f}", ha="center", va="bottom", fontsize=8)
-    bars.set_ylim(0, 1.05)
-    bars.set_ylabel("dev score (main metric)")
-    bars.set_title("final dev scores")
-    for color, (task, rows) in zip(colors, curve.groupby("task", sort=False)):
-        lines.plot(rows.epoch, rows.value, marker="o", color=color, label=f"{task} ({rows.metric.iloc[0]})")
-    lines.set_ylim(0, 1.05)
-    lines.set_xlabel("epoch")
-    lines.set_title("dev score per epoch")
-    lines.legend(fontsize=7)
-    settings = curve.attrs.get("settings")
-    if settings is not None:
-        figure.suptitle(settings.describe(), fontsize=8)
+    colors = {"chosen": "tab:orange", "baseline": "tab:blue"}
+    names = {"chosen": f"sharing={result.settings.sharing}", "baseline": "single-task (none)"}
+    for setup in ("baseline", "chosen"):
+        part = main[main.setup == setup]
+        if part.empty:  # a partial result: this setup is still training
+            continue
+        rows = part.groupby("epoch").value
+        mean, low, high = rows.mean(), rows.min(), rows.max()
+        lines.plot(mean.index, mean.values, marker="o", color=colors[setup], label=names[setup])
+        if part.seed.nunique() > 1:
+            lines.fill_between(mean.index, low.values, high.values, color=colors[setup], alpha=0.2)
+    lines.xaxis.set_major_locator(MaxNLocator(integer=True))
+    values = main.value
+    lines.set_ylim(max(0.0, values.min() - 0.05), min(1.0, values.max() + 0.05))
+    lines.set_xlabel("epoch", fontsize=11)
+    lines.set_ylabel(f"{result.main_task} dev {main.metric.iloc[0]}", fontsize=11)
+    lines.set_title("main task, during training", fontsize=11)
+    lines.legend(fontsize=9, loc="lower right")
+    for seed in result.paired_seeds:
+        pair = [result.scores["baseline"][seed], result.scores["chosen"][seed]]
+        seeds.plot([0, 1], pair, color="grey", alpha=0.6, marker="o")
+    seeds.set_xticks([0, 1], ["none", result.settings.sharing])
+    seeds.set_xlim(-0.4, 1.4)
+    seeds.set_ylim(*lines.get_ylim())
+    seeds.set_title("final score, per seed", fontsize=11)
+    figure.suptitle(result.settings.describe(), fontsize=9)
     figure.tight_layout()
     return figure
 
 
-def playground_sweep(relatedness: Sequence[float] = (0.0, 1.0), sharings: Sequence[str] = ("none", "hard"),
-                     base: PlaygroundSettings | None = None,
-                     run: Callable[[PlaygroundSettings], pd.DataFrame] = playground_run) -> pd.DataFrame:
-    """Run the playground for every relatedness × sharing pair (other settings from ``base``).
-
-    Returns one row per pair and task: relatedness, sharing, task, metric, value (final dev score), seconds.
-    """
-    import pandas as pd
-
-    base = base or PlaygroundSettings()
-    rows = []
-    for r in relatedness:
-        for sharing in sharings:
-            curve = run(dataclasses.replace(base, relatedness=float(r), sharing=sharing))
-            last = curve[curve.epoch == curve.epoch.max()]
-            seconds = float("nan") if curve.attrs.get("cached") else curve.attrs.get("seconds", float("nan"))
-            rows += [{"relatedness": float(r), "sharing": sharing, "task": row.task, "metric": row.metric,
-                      "value": float(row.value), "seconds": seconds}
-                     for row in last.itertuples()]
-    return pd.DataFrame(rows, columns=["relatedness", "sharing", "task", "metric", "value", "seconds"])
-
-
-def sweep_table(sweep: pd.DataFrame, task: str | None = None) -> pd.DataFrame:
-    """relatedness × sharing table of the final dev score of ``task`` (None: the mean over tasks)."""
-    if task is not None and task not in set(sweep.task):
-        raise ValueError(f"task {task!r} is not in the sweep; use one of {sorted(set(sweep.task))} or None.")
-    rows = sweep if task is None else sweep[sweep.task == task]
-    table = rows.pivot_table(index="relatedness", columns="sharing", values="value", aggfunc="mean")
-    return table[[s for s in SHARING_MODES if s in table.columns]]
-
-
 def sweep_figure(sweep: pd.DataFrame, task: str | None = None):
-    """Dev score against relatedness, one line per sharing mode (task=None: mean over tasks)."""
+    """Dev score against relatedness, one line per sharing mode (task=None: mean over tasks), mean over seeds."""
     import matplotlib.pyplot as plt
 
     table = sweep_table(sweep, task)
-    figure, axis = plt.subplots(figsize=(5, 3))
+    figure, axis = plt.subplots(figsize=(5.5, 3.4))
     plt.close(figure)
     for sharing in table.columns:
         axis.plot(table.index, table[sharing], marker="o", label=sharing)
-    axis.set_xlabel("relatedness of the toy tasks")
-    axis.set_ylabel("final dev score")
-    axis.set_title(f"{task or 'mean over tasks'}: score vs relatedness")
-    axis.legend(fontsize=8, title="sharing")
+    axis.set_xlabel("relatedness of the toy tasks", fontsize=11)
+    axis.set_ylabel("final dev score", fontsize=11)
+    axis.set_title(f"{task or 'mean over tasks'}: score vs relatedness", fontsize=11)
+    axis.legend(fontsize=9, title="sharing", loc="best")
     figure.tight_layout()
     return figure
 
 
 def build_playground(settings: PlaygroundSettings | None = None,
                      run: Callable[[PlaygroundSettings], pd.DataFrame] = playground_run) -> ipywidgets.Widget:
-    """Controls for every PlaygroundSettings knob; each change retrains once (continuous_update=False)
-    and redraws the score line and figure. ``widget.settings()`` reads the controls, ``widget.last``
-    is the last result (for tests and curious students)."""
+    """Controls for every PlaygroundSettings knob; each change retrains the chosen setting AND its
+    single-task baseline on the same seeds (playground_compare) and redraws after every finished run.
+
+    "new seed" moves to seeds never shown (a fresh initialisation and subsample); the settings string
+    under the controls (PlaygroundSettings.to_query) restores the whole state when pasted back.
+    ``widget.settings()`` reads the controls, ``widget.last`` is the last PlaygroundResult."""
     import ipywidgets as w
     from IPython.display import display
 
@@ -565,6 +398,7 @@ def build_playground(settings: PlaygroundSettings | None = None,
         return kind(value=value, min=low, max=high, step=step, description=description, style=style,
                     layout=layout, continuous_update=False, **extra)
 
+    fractions = sorted(set(FRACTIONS) | {settings.fraction})
     controls: dict[str, w.Widget] = {
         "sharing": w.ToggleButtons(options=SHARING_MODES, value=settings.sharing, description="sharing",
                                    style={**style, "button_width": "95px"}),
@@ -575,53 +409,116 @@ def build_playground(settings: PlaygroundSettings | None = None,
                                 "shared layers (hard)"),
         "sampling": w.Dropdown(options=PLAYGROUND_SAMPLINGS, value=settings.sampling, description="task sampling",
                                style=style, layout=layout),
-        "fraction": slider(w.FloatSlider, settings.fraction, 0.05, 1.0, 0.05, f"{settings.tasks[0]} data",
-                           ".2f"),
+        "fraction": w.SelectionSlider(options=[(f"{f:g}", f) for f in fractions], value=settings.fraction,
+                                      description=f"{settings.tasks[0]} data", style=style, layout=layout,
+                                      continuous_update=False),
         "relatedness": slider(w.FloatSlider, settings.relatedness, 0.0, 1.0, 0.25, "relatedness", ".2f"),
+        "seed": w.BoundedIntText(value=settings.seed, min=0, max=10**6, description="first seed", style=style,
+                                 layout=w.Layout(width="220px")),
+        "seeds": slider(w.IntSlider, settings.seeds, 1, 5, 1, "seeds (band)"),
     }
     weights = [slider(w.FloatSlider, value, 0.0, 2.0, 0.25, f"weight {task}", ".2f")
                for task, value in zip(settings.tasks, settings.task_weights)]
-    controls["relatedness"].add_class(PROBE_SLIDER_CLASS)
+    new_seed = w.Button(description="new seed", tooltip="train again from a fresh initialisation and subsample")
+    show_code = w.Button(description="show code", tooltip="print a snippet that reproduces this run")
+    code = w.Output()
+    controls["fraction"].add_class(PROBE_SLIDER_CLASS)
     output = w.Output()
     output.add_class(PROBE_OUTPUT_CLASS)
     status = w.HTML()
+    query = w.Text(value=settings.to_query(), description="settings", style={"description_width": "60px"},
+                   layout=w.Layout(width="85%"), continuous_update=False)
+    syncing = {"on": False}  # True while the settings string and the controls write each other: one retrain
+    state = {"base": settings}  # what the controls do not show (epochs, sizes, …): from the last settings string
 
     def current() -> PlaygroundSettings:
         values = {name: control.value for name, control in controls.items()}
         values["task_weights"] = tuple(float(s.value) for s in weights)
-        return dataclasses.replace(settings, **values)
+        return dataclasses.replace(state["base"], **values)
+
+    def draw(result: PlaygroundResult) -> None:
+        box.last = result
+        figure = playground_figure(result)
+        output.clear_output(wait=True)
+        with output:
+            print(score_line(result))
+            print(result.gain_line())
+            display(figure)
 
     def retrain(change: dict | None = None) -> None:
-        chosen = current()
-        controls["coupling_weight"].disabled = chosen.sharing != "soft"
-        controls["shared_layers"].disabled = chosen.sharing != "hard"
-        status.value = "<i>training…</i>"
+        if syncing["on"]:
+            return
         try:
-            curve = run(chosen)
+            chosen = current()
+            chosen.validate()
         except ValueError as error:  # e.g. all task weights 0: say so instead of a traceback
             status.value = f"<b>cannot train:</b> {error}"
             return
-        box.last = curve
-        figure = playground_figure(curve)
-        output.clear_output(wait=True)
-        with output:
-            print(score_line(curve))
-            display(figure)
-        status.value = score_line(curve).rsplit(" | ", 1)[-1]
+        controls["coupling_weight"].disabled = chosen.sharing != "soft"
+        controls["shared_layers"].disabled = chosen.sharing != "hard"
+        syncing["on"] = True  # showing the string must not restore from it
+        query.value = chosen.to_query()
+        syncing["on"] = False
+        status.value = "<i>training…</i>"
+        result = playground_compare(chosen, run=run, progress=draw)
+        draw(result)
+        status.value = score_line(result).rsplit(" | ", 1)[-1]
+
+    def restore(change: dict) -> None:
+        if syncing["on"]:
+            return
+        try:
+            chosen = PlaygroundSettings.from_query(change["new"])
+            if chosen.tasks != settings.tasks:
+                raise ValueError(f"this playground trains {settings.tasks}, the string names {chosen.tasks}; "
+                                 "build a new one: build_playground(PlaygroundSettings.from_query(...)).")
+        except ValueError as error:
+            status.value = f"<b>cannot read the settings:</b> {error}"
+            return
+        syncing["on"] = True
+        try:
+            state["base"] = chosen
+            controls["seeds"].max = max(controls["seeds"].max, chosen.seeds)
+            controls["shared_layers"].max = chosen.num_layers
+            for name, control in controls.items():
+                value = getattr(chosen, name)
+                if name == "fraction" and value not in [v for _, v in control.options]:
+                    control.options = [(f"{f:g}", f) for f in sorted({*(v for _, v in control.options), value})]
+                control.value = max(value, 1e-4) if name == "coupling_weight" else value
+            for control, value in zip(weights, chosen.task_weights):
+                control.value = value
+        finally:
+            syncing["on"] = False
+        retrain()
+
+    def fresh_seed(_: Any = None) -> None:
+        controls["seed"].value = controls["seed"].value + controls["seeds"].value
 
     for control in [*controls.values(), *weights]:
         control.observe(retrain, names="value")
+    query.observe(restore, names="value")
+    new_seed.on_click(fresh_seed)
+
+    def print_code(_: Any = None) -> None:
+        code.clear_output()
+        with code:
+            print(current().code())
+
+    show_code.on_click(print_code)
     box = w.VBox([controls["sharing"], w.HBox([w.VBox([controls["coupling_weight"], controls["shared_layers"],
                                                        controls["sampling"], controls["relatedness"]]),
-                                               w.VBox([controls["fraction"], *weights])]),
-                  status, output])
+                                               w.VBox([controls["fraction"], *weights, controls["seeds"],
+                                                       w.HBox([controls["seed"], new_seed])])]),
+                  status, w.HBox([query, show_code], layout=w.Layout(width="95%")), code, output])
     box.controls, box.weight_sliders, box.settings, box.last = controls, weights, current, None
+    box.query, box.new_seed, box.status, box.show_code, box.code = query, new_seed, status, show_code, code
     retrain()
     return box
 
 
 def build_sweep_explorer(sweep: pd.DataFrame) -> ipywidgets.Widget:
-    """Pick a task (or the mean) to see its score-vs-relatedness lines and table; nothing is retrained."""
+    """Pick a task (or the mean) to see its score-vs-relatedness lines and table; nothing is retrained. With
+    several seeds and a 'none' column it also prints the paired gain of each sharing mode per relatedness."""
     import ipywidgets as w
     from IPython.display import display
 
@@ -634,6 +531,10 @@ def build_sweep_explorer(sweep: pd.DataFrame) -> ipywidgets.Widget:
         with output:
             display(sweep_table(sweep, choice.value).round(3))
             display(sweep_figure(sweep, choice.value))
+            if choice.value is not None and sweep.seed.nunique() >= 2 and BASELINE in set(sweep.sharing):
+                for sharing in [s for s in SHARING_MODES if s != BASELINE and s in set(sweep.sharing)]:
+                    for r, comparison in sweep_gains(sweep, choice.value, sharing).items():
+                        print(f"r = {r:g}: {comparison.sentence()}")
 
     choice.observe(redraw, names="value")
     redraw()

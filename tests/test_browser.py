@@ -40,7 +40,7 @@ TOKEN = "mtl-browser-test"
 # The contract with the notebook: the slider to move and the Output widget to read carry these classes.
 SLIDER = ".playground-probe-slider"
 OUTPUT = ".playground-probe-output"
-SCORE = re.compile(r"mean dev score [0-9.]+ \| [^|]+")  # score and settings, not the time
+SCORE = re.compile(r"dev score [0-9.]+ \(baseline none [0-9.]+\) \| [^|]+")  # scores and settings, not the time
 RUN_ALL_TIMEOUT_MS = 600_000  # the whole notebook runs first; minutes on a loaded 2-core machine
 CHANGE_TIMEOUT_MS = 120_000
 

@@ -14,7 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from mtl_helpers import exercises, widgets
+from mtl_helpers import exercises, playground, widgets
 from mtl_helpers.notebook_runner import cell_text_outputs, execute_notebook
 from mtl_helpers.widgets import PlaygroundSettings
 
@@ -64,12 +64,13 @@ def test_moving_a_slider_retrains_once_with_the_new_value(capsys):
 
     ui = widgets.build_playground(PlaygroundSettings(sharing="hard", relatedness=0.5), run=counting_run)
     first = ui.last
-    assert len(calls) == 1 and "mean dev score" in capsys.readouterr().out
+    assert [s.sharing for s in calls] == ["none", "hard"]  # the baseline and the setting, same seed
+    assert "toy_sentiment dev score" in capsys.readouterr().out
     ui.controls["relatedness"].value = 1.0
-    assert len(calls) == 2 and calls[-1].relatedness == 1.0
-    assert ui.last is not first and not ui.last.equals(first)
+    assert len(calls) == 4 and calls[-1].relatedness == calls[-2].relatedness == 1.0
+    assert ui.last is not first and not ui.last.curves.equals(first.curves)
     printed = capsys.readouterr().out
-    assert "relatedness=1" in printed and "mean dev score" in printed
+    assert "relatedness=1" in printed and "baseline none" in printed
 
 
 def test_every_control_reaches_the_settings():
@@ -79,7 +80,7 @@ def test_every_control_reaches_the_settings():
     ui.controls["sampling"].value = "uniform"
     ui.controls["fraction"].value = 0.5
     ui.weight_sliders[1].value = 0.5
-    chosen = ui.last.attrs["settings"]
+    chosen = ui.last.settings
     assert (chosen.sharing, chosen.sampling, chosen.fraction, chosen.task_weights) == ("soft", "uniform", 0.5,
                                                                                        (1.0, 0.5))
     assert chosen.coupling_weight == pytest.approx(0.1)
@@ -104,16 +105,16 @@ def test_all_zero_weights_give_a_message_not_a_traceback():
 
 def test_probe_classes_for_the_browser_test():
     ui = widgets.build_playground(PlaygroundSettings(), run=fake_run)
-    assert widgets.PROBE_SLIDER_CLASS in ui.controls["relatedness"]._dom_classes
-    assert ui.controls["relatedness"].continuous_update is False
+    probe = ui.controls["fraction"]
+    assert widgets.PROBE_SLIDER_CLASS in probe._dom_classes and probe.continuous_update is False
     assert any(widgets.PROBE_OUTPUT_CLASS in child._dom_classes for child in ui.children)
-    assert ui.controls["relatedness"].value < ui.controls["relatedness"].max, "ArrowRight must be able to move it"
+    assert probe.index < len(probe.options) - 1, "ArrowRight must be able to move it"
 
 
 # ----------------------------------------------------------------------------- sweep and explorer
 def test_sweep_table_figure_and_explorer(capsys):
     sweep = widgets.playground_sweep((0.0, 1.0), ("none", "hard"), PlaygroundSettings(), run=fake_run)
-    assert list(sweep.columns) == ["relatedness", "sharing", "task", "metric", "value", "seconds"]
+    assert list(sweep.columns) == ["relatedness", "sharing", "seed", "task", "metric", "value", "seconds"]
     assert len(sweep) == 2 * 2 * 2
     table = widgets.sweep_table(sweep)
     assert list(table.columns) == ["none", "hard"] and list(table.index) == [0.0, 1.0]
@@ -127,10 +128,15 @@ def test_sweep_table_figure_and_explorer(capsys):
     assert "Figure" in capsys.readouterr().out
 
 
-def test_playground_figure_has_bars_and_curves():
-    figure = widgets.playground_figure(fake_run(PlaygroundSettings()))
-    bars, lines = figure.axes[:2]
-    assert len(bars.patches) == 2 and len(lines.lines) == 2
+def test_playground_figure_draws_the_baseline_beside_the_setting_with_a_seed_band():
+    result = widgets.playground_compare(PlaygroundSettings(seeds=3), run=fake_run)
+    lines, seeds = widgets.playground_figure(result).axes[:2]
+    assert [line.get_label() for line in lines.lines] == ["single-task (none)", "sharing=hard"]
+    assert len(lines.collections) == 2  # one band per setup
+    assert len(seeds.lines) == 3  # one paired line per seed
+    assert all(float(t).is_integer() for t in lines.get_xticks())
+    one = widgets.playground_figure(widgets.playground_compare(PlaygroundSettings(), run=fake_run)).axes[0]
+    assert len(one.collections) == 0  # one seed: no band
 
 
 # ----------------------------------------------------------------------------- real training (tiny)
@@ -155,8 +161,9 @@ def test_real_ui_retrains_on_a_change(capsys):
     ui = widgets.build_playground(PlaygroundSettings(**TINY, relatedness=0.0))
     first = ui.last
     ui.controls["relatedness"].value = 1.0
-    assert ui.last.attrs["settings"].relatedness == 1.0 and not ui.last.equals(first)
-    assert capsys.readouterr().out.count("mean dev score") == 2
+    assert ui.last.settings.relatedness == 1.0 and not ui.last.curves.equals(first.curves)
+    printed = capsys.readouterr().out
+    assert printed.count("| trained in") == 2 and printed.count("| training…") == 2  # a partial redraw each
 
 
 # ----------------------------------------------------------------------------- in a real kernel (nbclient)
@@ -173,7 +180,7 @@ def test_callback_output_in_a_kernel(tmp_path):
         "    return frame\n"
         "ui = widgets.build_playground(widgets.PlaygroundSettings(relatedness=0.25), run=fake_run)\n"
         "display(ui)",
-        "ui.controls['relatedness'].value = 0.75\nprint('last:', ui.last.attrs['settings'].relatedness)",
+        "ui.controls['relatedness'].value = 0.75\nprint('last:', ui.last.settings.relatedness)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in source])
     path = tmp_path / "callback.ipynb"
@@ -225,7 +232,7 @@ def test_check_temperature_share_agrees_with_the_trainer():
         exercises.check_temperature_share(0.5, sizes, "pos")
 
 
-@pytest.mark.parametrize("name,integer", [(n, i) for n, i, _ in widgets._PLAYGROUND_NUMBERS])
+@pytest.mark.parametrize("name,integer", [(n, i) for n, i, _ in playground._PLAYGROUND_NUMBERS])
 def test_a_playground_number_of_the_wrong_type_is_a_value_error_naming_the_fix(name, integer):
     for value in ["0.5", True, None] + ([2.5] if integer else []):
         with pytest.raises(ValueError, match=rf"PlaygroundSettings\.{name} must be an? (integer|number).*"

@@ -1,0 +1,178 @@
+"""mtl_helpers.playground: settings as a query string, a run beside its baseline on the same seeds, the
+paired gain in words, the sweep's seeds and intervals. A fake ``run`` keeps these instant; the tiny
+real run is in tests/test_widgets.py."""
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from mtl_helpers import evidence, playground, widgets
+from mtl_helpers.playground import PlaygroundSettings
+
+matplotlib.use("Agg")
+
+
+def fake_run(settings: PlaygroundSettings) -> pd.DataFrame:
+    """Sharing adds 0.3·relatedness − 0.1 on the main task; the seed shifts both setups alike."""
+    settings.validate()
+    gain = 0.0 if settings.sharing == "none" else 0.3 * settings.relatedness - 0.1
+    noise = 0.01 * (settings.seed % 3) + (0.002 * settings.seed if settings.sharing != "none" else 0.0)
+    rows = [{"epoch": e, "task": t, "metric": "accuracy",
+             "value": min(1.0, 0.4 + 0.05 * e + (gain if i == 0 else 0.0) + noise)}
+            for e in range(1, settings.epochs + 1) for i, t in enumerate(settings.tasks)]
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(seconds=0.01, settings=settings, cached=False)
+    return frame
+
+
+# ----------------------------------------------------------------------------- shareable settings
+@pytest.mark.parametrize("settings", [
+    PlaygroundSettings(),
+    PlaygroundSettings(sharing="soft", coupling_weight=0.001, task_weights=(1.0, 0.25), sampling="temperature",
+                       fraction=0.05, relatedness=0.25, seed=7, seeds=3, epochs=5, learning_rate=1e-3),
+    PlaygroundSettings(sharing="hard", shared_layers=0, num_layers=2, tasks=("toy_topic", "toy_sentiment")),
+    PlaygroundSettings(sharing="soft", coupling_weight=10 ** -3.5, learning_rate=1 / 3),  # floats come back exact
+])
+def test_settings_round_trip_through_the_query_string(settings):
+    query = settings.to_query()
+    assert "&" in query and " " not in query
+    assert PlaygroundSettings.from_query(query) == settings
+    assert PlaygroundSettings.from_query("?" + query) == settings
+    assert PlaygroundSettings.from_query(f"http://localhost:8866/?{query}") == settings
+
+
+def test_a_partial_query_keeps_the_defaults():
+    settings = PlaygroundSettings.from_query("sharing=none&relatedness=0")
+    assert settings == dataclasses.replace(PlaygroundSettings(), sharing="none", relatedness=0.0)
+    assert PlaygroundSettings.from_query("") == PlaygroundSettings()
+
+
+@pytest.mark.parametrize("query, words", [("colour=red", "unknown playground setting 'colour'"),
+                                          ("seeds=many", "seeds='many' in the query is not an int"),
+                                          ("epochs=2.5", "epochs='2.5' in the query is not an int"),
+                                          ("task_weights=1,x", "not a comma-separated list of float"),
+                                          ("relatedness=2", "relatedness"), ("sharing=shared", "sharing")])
+def test_a_bad_query_names_the_setting(query, words):
+    with pytest.raises(ValueError, match=words):
+        PlaygroundSettings.from_query(query)
+
+
+def test_the_settings_string_is_shown_and_restores_the_controls_with_one_retrain():
+    calls: list[PlaygroundSettings] = []
+
+    def counting(settings):
+        calls.append(settings)
+        return fake_run(settings)
+
+    ui = widgets.build_playground(PlaygroundSettings(), run=counting)
+    assert ui.query.value == PlaygroundSettings().to_query()
+    wanted = PlaygroundSettings(sharing="soft", coupling_weight=0.1, relatedness=0.0, fraction=0.05,
+                                task_weights=(1.0, 0.5), seed=4, seeds=2, epochs=3, units=4)  # epochs: no control
+    before = len(calls)
+    ui.query.value = wanted.to_query()
+    assert ui.settings() == dataclasses.replace(wanted, coupling_weight=ui.settings().coupling_weight)
+    assert ui.settings().coupling_weight == pytest.approx(0.1)
+    assert len(calls) - before == 2 * 2  # one retrain: 2 seeds × (setting + baseline)
+    assert ui.last.settings == ui.settings() and ui.last.settings.epochs == 3
+    ui.query.value = "colour=red"
+    assert "cannot read the settings" in ui.status.value
+    ui.query.value = "tasks=toy_topic,toy_sentiment"
+    assert "build a new one" in ui.status.value
+    ui.query.value = PlaygroundSettings(seeds=7).to_query()
+    assert ui.settings().seeds == 7
+
+
+def test_show_code_prints_a_snippet_that_restores_the_settings(capsys):
+    settings = PlaygroundSettings(relatedness=0.0, seeds=3, seed=5)
+    snippet = settings.code()
+    namespace: dict = {}
+    exec(snippet.replace("result = playground_compare(settings)", "result = None").replace(
+        "print(result.gain_line())", ""), namespace)  # everything but the training
+    assert namespace["settings"] == settings and "playground_compare(settings)" in snippet
+    ui = widgets.build_playground(settings, run=fake_run)
+    capsys.readouterr()
+    ui.show_code.click()
+    assert "from_query(" in capsys.readouterr().out + "".join(o.get("text", "") for o in ui.code.outputs)
+
+
+# ----------------------------------------------------------------------------- a baseline beside every run
+def test_compare_trains_the_setting_and_its_baseline_on_the_same_seeds():
+    calls: list[PlaygroundSettings] = []
+
+    def counting(settings):
+        calls.append(settings)
+        return fake_run(settings)
+
+    result = playground.playground_compare(PlaygroundSettings(relatedness=1.0, seed=3, seeds=3), run=counting)
+    assert [(s.sharing, s.seed) for s in calls] == [("none", 3), ("hard", 3), ("none", 4), ("hard", 4),
+                                                   ("none", 5), ("hard", 5)]
+    assert all(dataclasses.replace(s, sharing="hard", seed=0, seeds=1) ==
+               dataclasses.replace(calls[0], sharing="hard", seed=0) for s in calls)  # nothing else differs
+    assert set(result.curves.setup) == {"chosen", "baseline"} and set(result.curves.seed) == {3, 4, 5}
+    comparison = result.comparison()
+    assert comparison.seeds == (3, 4, 5) and comparison.verdict == evidence.HELPS
+    assert "helps" in result.gain_line() and "[+" in result.gain_line()
+
+
+def test_one_seed_gives_a_gain_but_no_verdict_and_none_is_its_own_baseline():
+    one = playground.playground_compare(PlaygroundSettings(relatedness=0.0), run=fake_run)
+    assert one.comparison() is None
+    assert "gain -0.100" in one.gain_line() and "no verdict" in one.gain_line()
+    same = playground.playground_compare(PlaygroundSettings(sharing="none"), run=fake_run)
+    assert "baseline itself" in same.gain_line()
+
+
+def test_compare_reports_progress_after_every_run_but_the_last_and_partial_results_draw():
+    seen: list[playground.PlaygroundResult] = []
+    result = playground.playground_compare(PlaygroundSettings(seeds=2), run=fake_run, progress=seen.append)
+    assert [len(p.curves.groupby(["setup", "seed"])) for p in seen] == [1, 2, 3] and result.complete
+    assert not any(p.complete for p in seen) and seen[0].paired_seeds == [] and seen[1].paired_seeds == [0]
+    assert "training beside its baseline" in seen[0].gain_line()
+    assert "interval comes with the second seed" in seen[1].gain_line() and "[" not in seen[1].gain_line()
+    assert "More seeds are training" in seen[2].gain_line()
+    first = widgets.playground_figure(seen[0]).axes[0]
+    assert [line.get_label() for line in first.lines] == ["single-task (none)"]
+    assert "dev score … (baseline none 0." in widgets.score_line(seen[0]) and "training…" in widgets.score_line(seen[0])
+    assert "trained in" in widgets.score_line(result)
+
+
+def test_the_ui_redraws_after_every_run_of_a_retrain(capsys):
+    ui = widgets.build_playground(PlaygroundSettings(seeds=3), run=fake_run)
+    capsys.readouterr()
+    ui.controls["relatedness"].value = 0.5
+    assert capsys.readouterr().out.count("Figure(") == 2 * 3  # 5 partial redraws and the final one
+
+
+def test_new_seed_restarts_from_seeds_not_shown_yet():
+    calls: list[PlaygroundSettings] = []
+
+    def counting(settings):
+        calls.append(settings)
+        return fake_run(settings)
+
+    ui = widgets.build_playground(PlaygroundSettings(seeds=2), run=counting)
+    assert {s.seed for s in calls} == {0, 1}
+    calls.clear()
+    ui.new_seed.click()
+    assert {s.seed for s in calls} == {2, 3} and ui.last.settings.seed_list == [2, 3]
+    assert "seeds 2-3" in widgets.score_line(ui.last)
+    assert ui.query.value == ui.settings().to_query()
+
+
+# ----------------------------------------------------------------------------- the sweep over seeds
+def test_sweep_gains_pair_by_seed_per_relatedness():
+    sweep = playground.playground_sweep((0.0, 1.0), ("none", "hard"), PlaygroundSettings(seeds=3), run=fake_run)
+    assert sorted(set(sweep.seed)) == [0, 1, 2] and len(sweep) == 2 * 2 * 3 * 2
+    gains = playground.sweep_gains(sweep, "toy_sentiment")
+    assert gains[1.0].verdict == evidence.HELPS and gains[0.0].verdict == evidence.HURTS
+    assert gains[1.0].diff == pytest.approx(0.2 + 0.002, abs=1e-9)
+    with pytest.raises(ValueError, match="cross_stitch"):
+        playground.sweep_gains(sweep, "toy_sentiment", "cross_stitch")
+
+
+def test_widgets_keeps_the_playground_names():
+    for name in ("PlaygroundSettings", "playground_run", "playground_sweep", "playground_tasks", "sweep_table"):
+        assert getattr(widgets, name) is getattr(playground, name)
