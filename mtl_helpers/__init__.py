@@ -1,9 +1,17 @@
 """mtl_helpers: the code behind the mtl-nlp notebooks (multi-task learning for NLP with Keras 3).
 
-One module per idea: ``config`` (fast mode, seeds), ``data`` (real corpora, toy language, batching),
-``toy`` (the generated toy language), ``models`` (hard / soft / cross-stitch sharing), ``metrics``,
-``training`` (the joint trainer and evaluation), ``embeddings`` (word vectors from unlabelled text),
-``experiments``, ``plots``, ``widgets``, ``exercises``.
+One module per idea, each named after it:
+- data: ``config`` (fast mode, seeds), ``tasks`` (task data and splits), ``data`` (real corpora, vocabulary,
+  batches), ``toy`` (the generated toy language and its relatedness knob);
+- models: ``specs`` (encoder and task specs), ``layers`` (BiLSTM on the fused kernel, Transformer, cross-stitch),
+  ``heads``, ``sharing`` (one builder per sharing scheme), ``theta`` (the θ partition), ``models``
+  (``build_model``), ``crf``, ``embeddings`` (word vectors from unlabelled text);
+- training: ``train_config``, ``sampling``, ``losses``, ``weighting`` (with PCGrad), ``streams``, ``compiled``,
+  ``training`` (the joint trainer), ``evaluation``;
+- evidence: ``metrics``, ``evidence`` (paired comparisons), ``baselines``, ``lessons`` (the ledger),
+  ``experiments``;
+- teaching: ``playground``, ``plots``, ``widgets``, ``exercises`` (checkers by concept), ``classroom`` (nbgrader),
+  ``notebook_runner``.
 """
 __version__ = "0.1.0"
 
