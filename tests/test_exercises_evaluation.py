@@ -210,3 +210,49 @@ def test_a_placeholder_prints_no_hint(check, args, placeholder, capsys):
     assert not check(placeholder, *args)
     out = capsys.readouterr().out
     assert "not attempted yet" in out and "Hint" not in out
+
+
+def _spans(sentences):
+    return {(i, *span) for i, tags in enumerate(sentences) for span in metrics.spans(tags)}
+
+
+def right_span_f1(gold, predicted):
+    g, p = _spans(gold), _spans(predicted)
+    return 0.0 if not g & p else 2 * len(g & p) / (len(g) + len(p))
+
+
+def token_f1(gold, predicted):
+    pairs = [(a, b) for gs, ps in zip(gold, predicted) for a, b in zip(gs, ps)]
+    correct = sum(a == b != "O" for a, b in pairs)
+    return 0.0 if not correct else 2 * correct / (sum(a != "O" for a, _ in pairs) + sum(b != "O" for _, b in pairs))
+
+
+def untyped_f1(gold, predicted):
+    strip = lambda s: [[t if t == "O" else t[:2] + "X" for t in tags] for tags in s]
+    return right_span_f1(strip(gold), strip(predicted))
+
+
+def unclosed_f1(gold, predicted):  # spans open at the end of a sentence are never counted
+    keep = lambda s: {x for x in _spans(s) if x[3] < len(s[x[0]])}
+    g, p = keep(gold), keep(predicted)
+    return 0.0 if not g & p else 2 * len(g & p) / (len(g) + len(p))
+
+
+def divides_by_zero(gold, predicted):
+    g, p = _spans(gold), _spans(predicted)
+    precision, recall = len(g & p) / len(p), len(g & p) / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def test_span_f1_function_right_and_usual_slips(capsys):
+    assert exercises.check_span_f1_function(right_span_f1)
+    for wrong, words in [(token_f1, "TOKENS"), (untyped_f1, "types are ignored"), (unclosed_f1, "end"),
+                         (divides_by_zero, "division by zero"), (lambda g, p: 1.0, "expected F1")]:
+        assert not exercises.check_span_f1_function(wrong)
+        out = capsys.readouterr().out
+        assert "Hint" in out and words in out, (wrong, out)
+    assert not exercises.check_span_f1_function(lambda g, p: None)
+    assert "not attempted" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="function itself"):
+        exercises.check_span_f1_function(0.5)
+    assert all(right_span_f1(g, p) == metrics.span_scores(g, p)["f1"] for g, p in exercises.SPAN_F1_CASES)

@@ -26,6 +26,7 @@ from mtl_helpers.exercises.core import (
                                         solution_cells,
 )
 from mtl_helpers.exercises.evaluation import (
+                                        SPAN_F1_CASES,
                                         check_best_tag_sequence,
                                         check_confidence_interval,
                                         check_delta_mtl_pair,
@@ -34,6 +35,7 @@ from mtl_helpers.exercises.evaluation import (
                                         check_selection_optimism,
                                         check_sharing_gain,
                                         check_span_f1,
+                                        check_span_f1_function,
 )
 from mtl_helpers.exercises.language_models import (
                                         check_next_word_loss,
@@ -57,13 +59,11 @@ from mtl_helpers.exercises.parameters import (
 from mtl_helpers.exercises.reasons import MTL_REASON_SCENARIOS, MTL_REASONS, check_mtl_reasons
 from mtl_helpers.exercises.soft_sharing import (
                                         COUPLING_WEIGHT_NAMES,
-                                        LAMBDA_ZERO_CHOICES,
                                         check_best_lambda,
                                         check_coupling_penalty,
                                         check_cross_stitch,
                                         check_inert_setting,
                                         check_l2_penalty,
-                                        check_lambda_zero,
                                         check_stitch_mix,
 )
 from mtl_helpers.exercises.task_balance import (
@@ -79,4 +79,4 @@ from mtl_helpers.exercises.task_balance import (
                                         pcgrad_pair,
 )
 
-__all__ = ['PREDICTIONS', 'SOLUTION_DIR', 'attempt_first', 'attempted', 'check_prediction', 'close', 'report', 'show_solution', 'solution_cells', 'MTL_REASONS', 'MTL_REASON_SCENARIOS', 'check_mtl_reasons', 'check_hard_shared_parameters', 'check_shared_parameter_count', 'STACKINGS', 'check_shared_gradient', 'trained_parameters', 'check_trainable_when_frozen', 'SHARED_TAGGER_SIZES', 'check_hard_shared_model', 'check_read_layers', 'check_task_parameters', 'check_embedding_only_sharing', 'check_l2_penalty', 'LAMBDA_ZERO_CHOICES', 'check_lambda_zero', 'check_cross_stitch', 'check_coupling_penalty', 'check_stitch_mix', 'check_best_lambda', 'COUPLING_WEIGHT_NAMES', 'check_inert_setting', 'check_proportional_share', 'check_temperature_sampling', 'pcgrad_pair', 'check_pcgrad_projection', 'check_dwa_weights', 'check_most_conflicting_pair', 'check_temperature_share', 'PCGRAD_SHARED', 'pcgrad_case', 'check_pcgrad_shared', 'check_delta_mtl_pair', 'check_span_f1', 'check_confidence_interval', 'check_delta_mtl_with_directions', 'check_best_tag_sequence', 'check_selection_optimism', 'check_sharing_gain', 'check_paired_interval', 'check_perplexity', 'check_uniform_perplexity', 'next_word_loss_reference', 'check_next_word_loss', 'check_padding_mask', 'check_global_batch']
+__all__ = ['PREDICTIONS', 'SOLUTION_DIR', 'attempt_first', 'attempted', 'check_prediction', 'close', 'report', 'show_solution', 'solution_cells', 'MTL_REASONS', 'MTL_REASON_SCENARIOS', 'check_mtl_reasons', 'check_hard_shared_parameters', 'check_shared_parameter_count', 'STACKINGS', 'check_shared_gradient', 'trained_parameters', 'check_trainable_when_frozen', 'SHARED_TAGGER_SIZES', 'check_hard_shared_model', 'check_read_layers', 'check_task_parameters', 'check_embedding_only_sharing', 'check_l2_penalty', 'check_cross_stitch', 'check_coupling_penalty', 'check_stitch_mix', 'check_best_lambda', 'COUPLING_WEIGHT_NAMES', 'check_inert_setting', 'check_proportional_share', 'check_temperature_sampling', 'pcgrad_pair', 'check_pcgrad_projection', 'check_dwa_weights', 'check_most_conflicting_pair', 'check_temperature_share', 'PCGRAD_SHARED', 'pcgrad_case', 'check_pcgrad_shared', 'check_delta_mtl_pair', 'check_span_f1', 'check_confidence_interval', 'check_delta_mtl_with_directions', 'check_best_tag_sequence', 'check_selection_optimism', 'check_sharing_gain', 'check_paired_interval', 'check_span_f1_function', 'SPAN_F1_CASES', 'check_perplexity', 'check_uniform_perplexity', 'next_word_loss_reference', 'check_next_word_loss', 'check_padding_mask', 'check_global_batch']

@@ -138,3 +138,75 @@ def check_paired_interval(answer: Any, baseline_scores: Any, treatment_scores: A
                        f"with t = scipy.stats.t.ppf({(1 + confidence) / 2:.3f}, n − 1). Not the two setups' own "
                        "spreads (that is the unpaired interval, wider: it keeps the noise the seeds share), not "
                        "ddof=0, not the normal 1.96.")
+
+
+# Exercise 6.8: the cases a span scorer must get right, each (gold, predicted): partial overlap, a wrong type
+# with the right boundaries, a span at the end of a sentence, and a prediction with no span at all.
+SPAN_F1_CASES: tuple[tuple[list[list[str]], list[list[str]]], ...] = (
+    ([["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG", "I-ORG", "O"]],
+     [["B-PER", "I-PER", "O", "B-ORG"], ["O", "B-ORG", "I-ORG", "O", "O"]]),
+    ([["B-PER", "I-PER", "O"], ["B-LOC", "O"]], [["B-LOC", "I-LOC", "O"], ["B-LOC", "O"]]),
+    ([["B-NP", "I-NP", "I-NP", "O", "B-NP"]], [["B-NP", "I-NP", "O", "O", "B-NP"]]),
+    ([["O", "B-LOC", "I-LOC"], ["B-PER"]], [["O", "B-LOC", "I-LOC"], ["B-PER"]]),
+    ([["B-PER", "O", "B-LOC"]], [["O", "O", "O"]]),
+)
+
+
+def _token_f1(gold: list[list[str]], predicted: list[list[str]], typed: bool = True) -> float:
+    """F1 over tokens tagged as part of an entity: the usual slip of scoring tags instead of spans."""
+    strip = (lambda t: t) if typed else (lambda t: "ENT" if t != "O" else t)
+    pairs = [(strip(g), strip(p)) for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps)]
+    correct = sum(g == p != "O" for g, p in pairs)
+    n_gold, n_pred = sum(g != "O" for g, _ in pairs), sum(p != "O" for _, p in pairs)
+    return 0.0 if correct == 0 else 2 * correct / (n_gold + n_pred)
+
+
+def _untyped(sentences: list[list[str]]) -> list[list[str]]:
+    return [[t if t == "O" else t[:2] + "ENT" for t in tags] for tags in sentences]
+
+
+def _f1_without_final_spans(gold: list[list[str]], predicted: list[list[str]]) -> float:
+    """Span F1 when a span still open at the end of its sentence is never closed, so never counted."""
+    from mtl_helpers.metrics import spans
+
+    def kept(sentences: list[list[str]]) -> set[tuple[int, str, int, int]]:
+        return {(i, *span) for i, tags in enumerate(sentences) for span in spans(tags) if span[2] < len(tags)}
+
+    g, p = kept(gold), kept(predicted)
+    return 0.0 if not g & p else 2 * len(g & p) / (len(g) + len(p))
+
+
+@attempt_first("6.8")
+def check_span_f1_function(answer: Any, *, quiet: bool = False) -> bool:
+    """Exercise 6.8 (build): the student's ``span_f1(gold, predicted) -> float`` on SPAN_F1_CASES, against
+    metrics.span_scores (which agrees with seqeval); the hint names the slip the failing case exposes."""
+    from mtl_helpers.metrics import span_scores
+
+    if not callable(answer):
+        raise ValueError(f"pass your function itself (span_f1, not span_f1(...)); got {type(answer).__name__}.")
+    for number, (gold, predicted) in enumerate(SPAN_F1_CASES, start=1):
+        expected = span_scores(gold, predicted)["f1"]
+        try:
+            given = answer([list(s) for s in gold], [list(s) for s in predicted])
+        except Exception as error:  # noqa: BLE001 - the student's code may raise anything; say on which case
+            return report(False, exercise="6.8", quiet=quiet,
+                          hint=f"case {number} (gold {gold}, predicted {predicted}) raised {type(error).__name__}: "
+                               f"{error}. A sentence with no predicted span must give F1 = 0, not a division by zero.")
+        if given is None and number == 1:
+            if not quiet:
+                print("… Exercise 6.8: not attempted yet. Fill in span_f1 and run the cell again.")
+            return False
+        if close(given, expected, rel=1e-6, abs_=1e-9):
+            continue
+        if close(given, _token_f1(gold, predicted), rel=1e-6, abs_=1e-9):
+            slip = "that is the F1 over entity TOKENS; a span counts only when all its tokens and its type match"
+        elif close(given, span_scores(_untyped(gold), _untyped(predicted))["f1"], rel=1e-6, abs_=1e-9):
+            slip = "that is what you get when the types are ignored: a span is correct only if its type matches too"
+        elif close(given, _f1_without_final_spans(gold, predicted), rel=1e-6, abs_=1e-9):
+            slip = "a span that runs to the last word must still be closed and counted when the sentence ends"
+        else:
+            slip = "list the spans (type, start, end) of each sentence, then P = correct / predicted, R = correct / gold"
+        return report(False, exercise="6.8", quiet=quiet,
+                      hint=f"case {number}: gold {gold}, predicted {predicted}: expected F1 {expected:.4f}, your "
+                           f"function gave {given!r}; {slip}.")
+    return report(True, exercise="6.8", quiet=quiet, hint="")

@@ -26,22 +26,6 @@ def check_l2_penalty(answer: Any, tower_weights: list[list], coupling_weight: fl
                        "multiply by λ at the end.")
 
 
-LAMBDA_ZERO_CHOICES: dict[str, str] = {
-    "a": "hard sharing: all tasks use the same weights",
-    "b": "T independent single-task models trained side by side",
-    "c": "one model whose towers are forced to be equal",
-    "d": "cross-stitch units with α = 1/T everywhere",
-}
-
-
-@attempt_first("2.3")
-def check_lambda_zero(answer: Any, *, quiet: bool = False) -> bool:
-    """Exercise 2.3: what soft sharing with λ = 0 is (a letter of LAMBDA_ZERO_CHOICES)."""
-    return report(str(answer).strip().lower() == "b", exercise="2.3", quiet=quiet,
-                  hint="with λ = 0 the objective is Σ_t w_t·L_t(θ_t): nothing ties θ_i to θ_j, so each "
-                       "tower's gradient comes from its own task only. Large λ is the other extreme.")
-
-
 @attempt_first("2.4")
 def check_cross_stitch(answer: Any, alpha: Any, outputs: list, task_index: int, *, quiet: bool = False) -> bool:
     """Exercise 2.4: the cross-stitch output x̃_i = Σ_j α_ij x_j of task ``task_index``."""
