@@ -25,9 +25,13 @@ def test_stored_without_outputs(path):
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_in_fast_mode(path):
+    """Top to bottom without an error; and with every exercise still unattempted, no checker gives a hint away."""
     nb, _ = execute_notebook(path, fast=True)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    hints = [line for line in printed.splitlines() if "Hint:" in line or line.startswith("✗ Exercise")]
+    assert not hints, f"{path.name} prints a hint before any attempt: {hints[:3]}"
 
 
 @pytest.mark.notebooks
