@@ -18,6 +18,7 @@ hurts. With 8 epochs of 25 steps: +0.294 [+0.261, +0.328] and −0.190 [−0.274
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -204,10 +205,18 @@ _RUN_CACHE: dict = {}
 _RUN_CACHE_SIZE = 64
 
 
-def playground_run(settings: PlaygroundSettings | None = None, *, use_cache: bool = True) -> pd.DataFrame:
+def _main_curve(dev: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
+    """The rows of a trainer's dev frame that hold each task's main metric: epoch, task, metric, value."""
+    return dev[dev.metric == dev.task.map(main)][["epoch", "task", "metric", "value"]].reset_index(drop=True)
+
+
+def playground_run(settings: PlaygroundSettings | None = None, *, use_cache: bool = True,
+                   on_epoch: Callable[[pd.DataFrame], None] | None = None) -> pd.DataFrame:
     """Train a small multi-task model with ``settings`` (on ``settings.seed``) and return its dev curve, one
     row per epoch × task.
 
+    ``on_epoch`` is called with the curve so far after every trained epoch (training.train's hook: it changes
+    no number), so a plot can grow while the run trains; a cached result returns at once without calling it.
     Columns: epoch, task, metric (the task's main metric), value. ``frame.attrs`` holds ``seconds``
     (wall time of the run that computed it), ``settings``, ``train_sizes`` and ``cached``. Deterministic
     for a seed, so results are kept per settings (the last 64): going back to earlier settings is instant.
@@ -240,9 +249,9 @@ def playground_run(settings: PlaygroundSettings | None = None, *, use_cache: boo
         epochs=settings.epochs, steps_per_epoch=settings.steps_per_epoch, learning_rate=settings.learning_rate,
         sampling=settings.sampling, task_weights=dict(zip(settings.tasks, map(float, settings.task_weights))),
         seed=settings.seed, progress=False)
-    dev = training.train(model, tasks, vocab, config).dev
     main = {name: metrics.main_metric(task.kind, task.labels)[0] for name, task in tasks.items()}
-    frame = dev[dev.metric == dev.task.map(main)][["epoch", "task", "metric", "value"]].reset_index(drop=True)
+    hook = None if on_epoch is None else (lambda epoch, dev: on_epoch(_main_curve(dev, main)))
+    frame = _main_curve(training.train(model, tasks, vocab, config, on_epoch=hook).dev, main)
     frame.attrs.update(seconds=time.perf_counter() - start, settings=key, cached=False,
                        train_sizes={name: len(task.train) for name, task in tasks.items()})
     if use_cache:
@@ -319,13 +328,26 @@ class PlaygroundResult:
                 f"{advice}).{more}")
 
 
+def _streams(run: Callable[..., pd.DataFrame]) -> bool:
+    """Whether ``run`` takes an ``on_epoch`` keyword (playground_run does; a plain ``run(settings)`` does not)."""
+    try:
+        parameters = inspect.signature(run).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return False
+    return any(p.name == "on_epoch" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
 def playground_compare(settings: PlaygroundSettings | None = None,
-                       run: Callable[[PlaygroundSettings], pd.DataFrame] = playground_run,
+                       run: Callable[..., pd.DataFrame] = playground_run,
                        progress: Callable[[PlaygroundResult], None] | None = None) -> PlaygroundResult:
     """Train the single-task baseline (same settings, ``sharing="none"``) and ``settings`` on every seed of
     ``settings.seed_list``, seed by seed, baseline first (it is shared by every sharing mode, so after a
-    change of mode it usually comes from the cache). ``progress`` is called with the partial result after
-    every run but the last, so a UI can redraw while the next run trains."""
+    change of mode it usually comes from the cache).
+
+    ``progress`` is called with a partial result after every epoch of every run (the run in progress adds
+    its curve so far; its score comes when it finishes), except after the last epoch of the last run, whose
+    complete result is returned: a UI redraws while training runs. A ``run`` without an ``on_epoch``
+    keyword (a plain ``run(settings)``) reports only after each finished run; a cached run reports once."""
     import pandas as pd
 
     settings = settings or PlaygroundSettings()
@@ -336,15 +358,25 @@ def playground_compare(settings: PlaygroundSettings | None = None,
     columns = ["setup", "seed", "epoch", "task", "metric", "value"]
     runs = [(seed, setup, sharing) for seed in settings.seed_list
             for setup, sharing in (("baseline", BASELINE), ("chosen", settings.sharing))]
+    streaming = progress is not None and _streams(run)
+
+    def partial(extra: list[pd.DataFrame]) -> PlaygroundResult:
+        return PlaygroundResult(settings, pd.concat(frames + extra, ignore_index=True)[columns],
+                                {k: dict(v) for k, v in scores.items()}, seconds, cached)
+
     result = None
     for i, (seed, setup, sharing) in enumerate(runs):
-        curve = run(dataclasses.replace(settings, sharing=sharing, seed=seed, seeds=1))
+        def epoch_done(curve: pd.DataFrame, setup: str = setup, seed: int = seed) -> None:
+            if curve.epoch.max() < settings.epochs:  # the last epoch is reported with the run's score
+                progress(partial([curve.assign(setup=setup, seed=seed)]))
+
+        one = dataclasses.replace(settings, sharing=sharing, seed=seed, seeds=1)
+        curve = run(one, on_epoch=epoch_done) if streaming else run(one)
         cached = cached and bool(curve.attrs.get("cached"))
         seconds += 0.0 if curve.attrs.get("cached") else float(curve.attrs.get("seconds", 0.0))
         frames.append(curve.assign(setup=setup, seed=seed))
         scores[setup][seed] = main_score(curve, settings.tasks[0])
-        result = PlaygroundResult(settings, pd.concat(frames, ignore_index=True)[columns],
-                                  {k: dict(v) for k, v in scores.items()}, seconds, cached)
+        result = partial([])
         if progress is not None and i < len(runs) - 1:
             progress(result)
     assert result is not None

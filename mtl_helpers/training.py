@@ -77,6 +77,11 @@ class TrainResult:
     steps_per_second: float = float("nan")
 
 
+# train(on_epoch=...): called after every epoch's dev scoring with (epoch, the dev frame so far).
+EpochHook = Callable[[int, pd.DataFrame], None]
+_DEV_COLUMNS = ["epoch", "task", "split", "metric", "value"]
+
+
 # --------------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------------
@@ -99,8 +104,10 @@ class _Trainer:
     """State and compiled steps of one train() call."""
 
     def __init__(self, model: MultiTaskModel, tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
-                 config: TrainConfig, strategy: tf.distribute.Strategy | None, extra: Mapping[str, Any]):
+                 config: TrainConfig, strategy: tf.distribute.Strategy | None, extra: Mapping[str, Any],
+                 on_epoch: EpochHook | None = None):
         self.model, self.tasks, self.vocab, self.config, self.extra = model, dict(tasks), vocab, config, extra
+        self.on_epoch = on_epoch
         self.names = list(tasks)
         self.strategy = strategy
         self.dist = strategy or tf.distribute.get_strategy()
@@ -239,6 +246,8 @@ class _Trainer:
                 stop = self._should_stop(frames["dev"])
             if manager is not None and self._checkpoint_due(step, epoch_done):
                 self.save(manager, frames)
+            if epoch_done and self.on_epoch is not None:  # after the save: a hook that raises loses nothing
+                self.on_epoch(epoch, pd.DataFrame(frames["dev"], columns=_DEV_COLUMNS))  # a copy of the scores
         elapsed = time.perf_counter() - started
         return self._result(frames, best, (step - first_step) / elapsed if step > first_step else float("nan"))
 
@@ -324,7 +333,7 @@ class _Trainer:
         return TrainResult(
             history=pd.DataFrame(frames["rows"], columns=["step", "epoch", "task", "loss", "weight", "penalty",
                                                           "lr", "conflict"]),
-            dev=pd.DataFrame(frames["dev"], columns=["epoch", "task", "split", "metric", "value"]),
+            dev=pd.DataFrame(frames["dev"], columns=_DEV_COLUMNS),
             model=self.model,
             weights=pd.DataFrame(frames["weights"], columns=["step", "epoch", *self.names]),
             conflict=pd.DataFrame(frames["conflict"], columns=["step", "task_a", "task_b", "cosine"]),
@@ -335,7 +344,7 @@ class _Trainer:
     def _epoch_scores(self, dev_rows: list[dict]) -> dict[int, float]:
         """Mean over the monitored tasks (default all) of the main dev metric, signed so that higher is
         better (−perplexity for lm)."""
-        frame = pd.DataFrame(dev_rows, columns=["epoch", "task", "split", "metric", "value"])
+        frame = pd.DataFrame(dev_rows, columns=_DEV_COLUMNS)
         scores: dict[int, list[float]] = {}
         monitored = self.config.monitor or tuple(self.tasks)
         for t, task in self.tasks.items():
@@ -362,11 +371,15 @@ class _Trainer:
 
 def train(model: MultiTaskModel, tasks: Mapping[str, data.TaskData], vocab: data.Vocabulary,
           config: TrainConfig | None = None, *, target_vocab: data.Vocabulary | None = None,
-          char_vocab: Any = None, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
+          char_vocab: Any = None, strategy: tf.distribute.Strategy | None = None,
+          on_epoch: EpochHook | None = None) -> TrainResult:
     """Train ``model`` jointly on ``tasks`` ({head name: TaskData}) and return history and dev scores.
 
     Seeds everything with ``config.seed`` first. With ``config.checkpoint_dir`` an earlier run there is
-    resumed. With ``strategy`` the model must have been built inside ``strategy.scope()``.
+    resumed. With ``strategy`` the model must have been built inside ``strategy.scope()``. ``on_epoch(epoch,
+    dev)`` is called after every epoch this call trains, with the dev scores so far (TrainResult.dev's
+    columns), e.g. to redraw a live curve; it changes no number, and it is a keyword here rather than a
+    TrainConfig field because a config is fingerprinted for resume. An exception it raises stops the run.
     """
     config = config or TrainConfig()
     _check_tasks(model, tasks)
@@ -381,7 +394,10 @@ def train(model: MultiTaskModel, tasks: Mapping[str, data.TaskData], vocab: data
             raise ValueError("the model was not built inside strategy.scope(); build it there: "
                              "with strategy.scope(): model = build_model(...).")
     _config.set_seed(int(config.seed))
-    return _Trainer(model, tasks, vocab, config, strategy, _extra_inputs(target_vocab, char_vocab)).run()
+    if on_epoch is not None and not callable(on_epoch):
+        raise ValueError(f"on_epoch must be a function of (epoch, dev frame), got {type(on_epoch).__name__}; "
+                         "pass e.g. on_epoch=lambda epoch, dev: print(epoch).")
+    return _Trainer(model, tasks, vocab, config, strategy, _extra_inputs(target_vocab, char_vocab), on_epoch).run()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -322,15 +322,23 @@ def score_line(result: PlaygroundResult) -> str:
             f"{result.settings.describe()} {seed_words} | {when}")
 
 
-def playground_figure(result: PlaygroundResult):
+def playground_figure(result: PlaygroundResult, figure: Any = None):
     """Left: the main task's dev score per epoch, chosen setting against the single-task baseline (mean line,
-    a band from the lowest to the highest seed); right: the final score of each seed, paired by a line."""
+    a band from the lowest to the highest seed); right: the final score of each seed, paired by a line.
+    With ``figure`` (an earlier one) it is cleared and redrawn in place, keeping its layout: the cheap redraw
+    while training (tight_layout is most of a redraw's cost, so only a new figure computes it)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
     main = result.curves[result.curves.task == result.main_task]
-    figure, (lines, seeds) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [2, 1]})
-    plt.close(figure)
+    fresh = figure is None
+    if fresh:
+        figure = plt.figure(figsize=(9, 3.4))
+        plt.close(figure)
+    layout = {k: getattr(figure.subplotpars, k) for k in ("left", "right", "bottom", "top", "wspace", "hspace")}
+    figure.clear()  # also resets the layout: put it back
+    figure.subplots_adjust(**layout)
+    lines, seeds = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
     colors = {"chosen": "tab:orange", "baseline": "tab:blue"}
     names = {"chosen": f"sharing={result.settings.sharing}", "baseline": "single-task (none)"}
     for setup in ("baseline", "chosen"):
@@ -357,7 +365,8 @@ def playground_figure(result: PlaygroundResult):
     seeds.set_ylim(*lines.get_ylim())
     seeds.set_title("final score, per seed", fontsize=11)
     figure.suptitle(result.settings.describe(), fontsize=9)
-    figure.tight_layout()
+    if fresh:
+        figure.tight_layout()
     return figure
 
 
@@ -381,7 +390,8 @@ def sweep_figure(sweep: pd.DataFrame, task: str | None = None):
 def build_playground(settings: PlaygroundSettings | None = None,
                      run: Callable[[PlaygroundSettings], pd.DataFrame] = playground_run) -> ipywidgets.Widget:
     """Controls for every PlaygroundSettings knob; each change retrains the chosen setting AND its
-    single-task baseline on the same seeds (playground_compare) and redraws after every finished run.
+    single-task baseline on the same seeds (playground_compare) and redraws after every epoch of every run
+    (one figure, redrawn in place; a ``run`` without an ``on_epoch`` keyword redraws after each run).
 
     "new seed" moves to seeds never shown (a fresh initialisation and subsample); the settings string
     under the controls (PlaygroundSettings.to_query) restores the whole state when pasted back.
@@ -429,7 +439,7 @@ def build_playground(settings: PlaygroundSettings | None = None,
     query = w.Text(value=settings.to_query(), description="settings", style={"description_width": "60px"},
                    layout=w.Layout(width="85%"), continuous_update=False)
     syncing = {"on": False}  # True while the settings string and the controls write each other: one retrain
-    state = {"base": settings}  # what the controls do not show (epochs, sizes, …): from the last settings string
+    state = {"base": settings, "figure": None}  # base: what the controls do not show (epochs, sizes, …)
 
     def current() -> PlaygroundSettings:
         values = {name: control.value for name, control in controls.items()}
@@ -438,12 +448,12 @@ def build_playground(settings: PlaygroundSettings | None = None,
 
     def draw(result: PlaygroundResult) -> None:
         box.last = result
-        figure = playground_figure(result)
+        state["figure"] = playground_figure(result, state["figure"])
         output.clear_output(wait=True)
         with output:
             print(score_line(result))
             print(result.gain_line())
-            display(figure)
+            display(state["figure"])
 
     def retrain(change: dict | None = None) -> None:
         if syncing["on"]:

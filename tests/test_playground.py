@@ -15,8 +15,9 @@ from mtl_helpers.playground import PlaygroundSettings
 matplotlib.use("Agg")
 
 
-def fake_run(settings: PlaygroundSettings) -> pd.DataFrame:
-    """Sharing adds 0.3·relatedness − 0.1 on the main task; the seed shifts both setups alike."""
+def fake_run(settings: PlaygroundSettings, on_epoch=None) -> pd.DataFrame:
+    """Sharing adds 0.3·relatedness − 0.1 on the main task; the seed shifts both setups alike. Like
+    playground_run it hands ``on_epoch`` the curve so far after every epoch."""
     settings.validate()
     gain = 0.0 if settings.sharing == "none" else 0.3 * settings.relatedness - 0.1
     noise = 0.01 * (settings.seed % 3) + (0.002 * settings.seed if settings.sharing != "none" else 0.0)
@@ -24,6 +25,8 @@ def fake_run(settings: PlaygroundSettings) -> pd.DataFrame:
              "value": min(1.0, 0.4 + 0.05 * e + (gain if i == 0 else 0.0) + noise)}
             for e in range(1, settings.epochs + 1) for i, t in enumerate(settings.tasks)]
     frame = pd.DataFrame(rows)
+    for epoch in range(1, settings.epochs + 1) if on_epoch else ():
+        on_epoch(frame[frame.epoch <= epoch].reset_index(drop=True))
     frame.attrs.update(seconds=0.01, settings=settings, cached=False)
     return frame
 
@@ -125,25 +128,51 @@ def test_one_seed_gives_a_gain_but_no_verdict_and_none_is_its_own_baseline():
     assert "baseline itself" in same.gain_line()
 
 
-def test_compare_reports_progress_after_every_run_but_the_last_and_partial_results_draw():
+def _epochs_so_far(result: playground.PlaygroundResult) -> tuple[int, ...]:
+    """The last epoch of each (setup, seed) curve in a result, in training order."""
+    return tuple(result.curves.groupby(["setup", "seed"], sort=False).epoch.max().tolist())
+
+
+def test_compare_reports_progress_after_every_epoch_of_every_run_and_partial_results_draw():
     seen: list[playground.PlaygroundResult] = []
-    result = playground.playground_compare(PlaygroundSettings(seeds=2), run=fake_run, progress=seen.append)
-    assert [len(p.curves.groupby(["setup", "seed"])) for p in seen] == [1, 2, 3] and result.complete
-    assert not any(p.complete for p in seen) and seen[0].paired_seeds == [] and seen[1].paired_seeds == [0]
+    result = playground.playground_compare(PlaygroundSettings(seeds=2, epochs=3), run=fake_run,
+                                           progress=seen.append)
+    assert [_epochs_so_far(p) for p in seen] == [  # baseline 0, hard 0, baseline 1, hard 1 (its epoch 3: returned)
+        (1,), (2,), (3,), (3, 1), (3, 2), (3, 3), (3, 3, 1), (3, 3, 2), (3, 3, 3), (3, 3, 3, 1), (3, 3, 3, 2)]
+    assert result.complete and _epochs_so_far(result) == (3, 3, 3, 3)
+    assert not any(p.complete for p in seen)
+    assert [len(p.paired_seeds) for p in seen] == [0] * 5 + [1] * 6  # a score only once a run has finished
+    assert seen[1].scores == {"chosen": {}, "baseline": {}} and list(seen[2].scores["baseline"]) == [0]
     assert "training beside its baseline" in seen[0].gain_line()
-    assert "interval comes with the second seed" in seen[1].gain_line() and "[" not in seen[1].gain_line()
-    assert "More seeds are training" in seen[2].gain_line()
+    assert "interval comes with the second seed" in seen[5].gain_line() and "[" not in seen[5].gain_line()
+    assert "More seeds are training" in seen[8].gain_line()
     first = widgets.playground_figure(seen[0]).axes[0]
     assert [line.get_label() for line in first.lines] == ["single-task (none)"]
-    assert "dev score … (baseline none 0." in widgets.score_line(seen[0]) and "training…" in widgets.score_line(seen[0])
+    assert list(first.lines[0].get_xdata()) == [1]  # the curve so far: one epoch
+    assert "dev score … (baseline none …)" in widgets.score_line(seen[0]) and "training…" in widgets.score_line(seen[0])
+    assert "dev score … (baseline none 0." in widgets.score_line(seen[2])
     assert "trained in" in widgets.score_line(result)
 
 
-def test_the_ui_redraws_after_every_run_of_a_retrain(capsys):
-    ui = widgets.build_playground(PlaygroundSettings(seeds=3), run=fake_run)
+def test_a_run_without_on_epoch_reports_after_every_run_but_the_last():
+    seen: list[playground.PlaygroundResult] = []
+    result = playground.playground_compare(PlaygroundSettings(seeds=2, epochs=3), run=lambda s: fake_run(s),
+                                           progress=seen.append)
+    assert [_epochs_so_far(p) for p in seen] == [(3,), (3, 3), (3, 3, 3)] and result.complete
+    streamed = playground.playground_compare(PlaygroundSettings(seeds=2, epochs=3), run=fake_run)
+    pd.testing.assert_frame_equal(result.curves, streamed.curves)  # streaming changes no number
+    assert result.scores == streamed.scores
+
+
+def test_the_ui_redraws_after_every_epoch_of_a_retrain_in_one_figure(capsys):
+    ui = widgets.build_playground(PlaygroundSettings(seeds=3, epochs=2), run=fake_run)
     capsys.readouterr()
     ui.controls["relatedness"].value = 0.5
-    assert capsys.readouterr().out.count("Figure(") == 2 * 3  # 5 partial redraws and the final one
+    assert capsys.readouterr().out.count("Figure(") == 6 * 2  # 6 runs × 2 epochs: 11 partial redraws + the final
+    figure = widgets.playground_figure(ui.last)
+    assert widgets.playground_figure(ui.last, figure) is figure and len(figure.axes) == 2  # redrawn in place
+    assert figure.axes[0].get_position().bounds == pytest.approx(
+        widgets.playground_figure(ui.last).axes[0].get_position().bounds)  # with the layout it had
 
 
 def test_new_seed_restarts_from_seeds_not_shown_yet():

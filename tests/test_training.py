@@ -61,6 +61,24 @@ def test_sampling_all_trains_every_task_on_one_joint_batch_per_step(toy):
     assert last < first
 
 
+def test_on_epoch_is_called_once_per_epoch_and_changes_no_number(toy):
+    tasks, vocab = toy
+    cfg = quick(epochs=3, steps_per_epoch=4, seed=3)
+    calls: list[tuple[int, pd.DataFrame]] = []
+    hooked = training.train(build(tasks, vocab, seed=3), tasks, vocab, cfg,
+                            on_epoch=lambda epoch, dev: calls.append((epoch, dev)))
+    plain = training.train(build(tasks, vocab, seed=3), tasks, vocab, cfg)
+    assert [epoch for epoch, _ in calls] == [1, 2, 3]
+    for epoch, dev in calls:  # the dev scores so far, as TrainResult.dev has them
+        pd.testing.assert_frame_equal(dev, hooked.dev[hooked.dev.epoch <= epoch].reset_index(drop=True))
+    pd.testing.assert_frame_equal(hooked.history, plain.history)
+    pd.testing.assert_frame_equal(hooked.dev, plain.dev)
+    for a, b in zip(hooked.model.get_weights(), plain.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="on_epoch must be a function"):
+        training.train(build(tasks, vocab), tasks, vocab, cfg, on_epoch="print")
+
+
 def test_training_re_exports_the_names_callers_use():
     """Notebooks, exercises and tests know these as training.X; they live in the module named after their idea."""
     homes = {sampling: ["SAMPLINGS", "task_sampling_probabilities", "TaskSampler", "_joint_groups"],

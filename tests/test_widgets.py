@@ -143,12 +143,15 @@ def test_playground_figure_draws_the_baseline_beside_the_setting_with_a_seed_ban
 @pytest.mark.slow
 def test_playground_run_trains_a_real_model_deterministically():
     settings = PlaygroundSettings(**TINY)
-    curve = widgets.playground_run(settings, use_cache=False)
+    partial: list[pd.DataFrame] = []
+    curve = widgets.playground_run(settings, use_cache=False, on_epoch=partial.append)
     assert list(curve.columns) == ["epoch", "task", "metric", "value"]
     assert set(curve.task) == set(settings.tasks) and set(curve.epoch) == {1, 2}
     assert curve.value.between(0, 1).all()
     assert curve.attrs["train_sizes"]["toy_sentiment"] < curve.attrs["train_sizes"]["toy_topic"]
-    again = widgets.playground_run(settings, use_cache=False)
+    assert [set(p.epoch) for p in partial] == [{1}, {1, 2}]  # the curve so far, after every epoch
+    pd.testing.assert_frame_equal(partial[-1], curve)
+    again = widgets.playground_run(settings, use_cache=False)  # without the hook: the same numbers
     pd.testing.assert_frame_equal(curve, again)
     assert widgets.playground_run(settings).attrs["cached"] in (False, True)
     assert widgets.playground_run(settings).attrs["cached"] is True
@@ -157,13 +160,15 @@ def test_playground_run_trains_a_real_model_deterministically():
 
 
 @pytest.mark.slow
-def test_real_ui_retrains_on_a_change(capsys):
+def test_real_ui_retrains_on_a_change(capsys, monkeypatch):
+    monkeypatch.setattr(playground, "_RUN_CACHE", {})  # every run trains, so every epoch is drawn
     ui = widgets.build_playground(PlaygroundSettings(**TINY, relatedness=0.0))
     first = ui.last
     ui.controls["relatedness"].value = 1.0
     assert ui.last.settings.relatedness == 1.0 and not ui.last.curves.equals(first.curves)
     printed = capsys.readouterr().out
-    assert printed.count("| trained in") == 2 and printed.count("| training…") == 2  # a partial redraw each
+    # per retrain: baseline epoch 1, baseline done, hard epoch 1 (partial redraws), then the final one
+    assert printed.count("| trained in") == 2 and printed.count("| training…") == 2 * 3
 
 
 # ----------------------------------------------------------------------------- in a real kernel (nbclient)
