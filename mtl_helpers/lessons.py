@@ -154,6 +154,12 @@ LEDGER: tuple[Claim, ...] = (
           "tasks do not teach, and they take the encoder's few units.", ("toy_roles", "toy_ner", "toy_topic"),
           "toy_roles", SINGLE, HARD, "hurts", {**TOY, "relatedness": 1.0, "fractions": {"toy_roles": 0.005},
                                                "monitor": ["toy_roles"]}),
+    Claim("10-text-to-text", "10", "One text-to-text model trained on every toy task as text (sentiment:, topic: "
+          "and ner: prefixes, the same vocabulary and steps) lifts the 40-label sentiment task over the same model "
+          "trained on sentiment alone.", ("toy_sentiment", "toy_topic", "toy_ner"), "toy_sentiment",
+          Setup("sentiment alone, as text", tasks=("toy_sentiment",)), Setup("all tasks as text"), "helps",
+          {"text_to_text": True, "toy_size": 10000, "fractions": LOW, "relatedness": 1.0, "epochs": 15,
+           "steps_per_epoch": 25, "early_stopping_patience": 4}),
     Claim("03-pos-helps-chunk", "03", "POS tagging as an auxiliary task lifts chunking trained on 10% of its "
           "sentences (hard sharing, both trained to convergence on chunk dev F1).", ("chunk", "pos"), "chunk",
           SINGLE, HARD, "helps", {**REAL, "fractions": {"chunk": 0.1}, "monitor": ["chunk"]}, cheap=False),
@@ -216,6 +222,12 @@ def score(entry: Claim, setup: Setup, seed: int, fast: bool | None = None) -> fl
 def _train_and_score(entry: Claim, setup: Setup, seed: int, options: dict[str, Any]) -> float:
     from . import experiments
 
+    if options.get("text_to_text"):  # one decoder-only model reading every task as text (notebook 10)
+        from . import text_to_text
+
+        rest = {k: v for k, v in options.items() if k != "text_to_text"}
+        return text_to_text.run_and_score(entry.target, setup.tasks or entry.tasks, seed=seed,
+                                          vocabulary_tasks=entry.tasks, **rest)
     if setup.trivial:
         fraction = options.get("fractions", {}).get(entry.target, 1.0)
         task = data.load_task(entry.target, seed=seed, fraction=fraction, max_sentences=options.get("max_sentences"),

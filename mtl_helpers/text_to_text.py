@@ -1,0 +1,263 @@
+"""One model for many tasks, all as text: T5-style prefixes, a tiny decoder-only Transformer, constrained decoding.
+
+Every task becomes "read a text, write a text" (Raffel et al. 2020, T5):
+
+    sentiment: the cold fish ...   ->  neg
+    topic: the cold fish ...       ->  sea
+    ner: Mobano sold the fish .    ->  B-ORG O O O O      (one tag per word: the entities with their types)
+
+A decoder-only model reads ``prefix sentence <s> answer </s>`` left to right under a causal mask and is trained
+to predict the answer tokens only; multi-task learning is then nothing but mixing the tasks' examples in the
+batches. Greedy decoding may write anything in the vocabulary; *constrained* decoding keeps each answer token
+in the task's label set and, for tagging, writes exactly one tag per word.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from . import data, metrics
+
+PREFIXES: dict[str, str] = {"toy_sentiment": "sentiment:", "toy_topic": "topic:", "toy_ner": "ner:",
+                            "toy_roles": "roles:"}
+SEP, END = data.Vocabulary.SPECIALS[data.Vocabulary.BOS], data.Vocabulary.SPECIALS[data.Vocabulary.EOS]
+Example = tuple[list[str], list[str]]  # (source words with the prefix, answer words)
+
+
+def _check_task(task: data.TaskData) -> None:
+    if task.name not in PREFIXES:
+        raise ValueError(f"task {task.name!r} has no text prefix; use one of {sorted(PREFIXES)} or add it to "
+                         "text_to_text.PREFIXES.")
+
+
+def format_example(task_name: str, tokens: Sequence[str], label: str | Sequence[str],
+                   prefix: str | None = None) -> Example:
+    """The example as text: (``prefix`` + sentence words, answer words). A class label is one answer word; a
+    tag sequence is one tag per word. ``prefix`` overrides the task's own (paraphrased instructions)."""
+    if task_name not in PREFIXES:
+        raise ValueError(f"unknown task {task_name!r}; use one of {sorted(PREFIXES)}.")
+    if not tokens:
+        raise ValueError("tokens is empty; pass the words of one sentence, e.g. ['the', 'fish', '.'].")
+    answer = [label] if isinstance(label, str) else list(label)
+    if not isinstance(label, str) and len(answer) != len(tokens):
+        raise ValueError(f"a tag sequence needs one tag per word: {len(tokens)} words, {len(answer)} tags.")
+    return [prefix or PREFIXES[task_name], *tokens], answer
+
+
+def examples(task: data.TaskData, split: str = "train", prefix: str | None = None) -> list[Example]:
+    """Every sentence of one split of ``task`` as a text-to-text example."""
+    _check_task(task)
+    part = getattr(task, split)
+    return [format_example(task.name, t, y, prefix) for t, y in zip(part.tokens, part.labels)]
+
+
+def build_vocabulary(tasks: Sequence[data.TaskData]) -> data.Vocabulary:
+    """One vocabulary for inputs and answers: the train words, every prefix and every label (case kept)."""
+    if not tasks:
+        raise ValueError("tasks is empty; pass the tasks whose text the model reads, e.g. [sentiment, topic].")
+    words = [w for t in tasks for s in t.train.tokens for w in s]
+    extra = list(PREFIXES.values()) + [lab for t in tasks for lab in t.labels]
+    return data.Vocabulary.build([words, extra], lowercase=False)
+
+
+def encode(batch: Sequence[Example], vocab: data.Vocabulary, max_len: int) -> tuple[np.ndarray, ...]:
+    """(inputs, next-token targets, weights): ``source <s> answer </s>`` shifted by one; the weight is 1
+    exactly where the target is an answer token or ``</s>``, so the model is never trained to write inputs."""
+    x = np.zeros((len(batch), max_len), np.int32)
+    y = np.zeros((len(batch), max_len), np.int32)
+    w = np.zeros((len(batch), max_len), np.float32)
+    for i, (source, answer) in enumerate(batch):
+        ids = vocab.encode([*source, SEP, *answer, END])
+        if len(ids) > max_len + 1:
+            raise ValueError(f"example {i} has {len(ids)} tokens, more than max_len + 1 = {max_len + 1}; "
+                             "raise max_len.")
+        x[i, :len(ids) - 1], y[i, :len(ids) - 1] = ids[:-1], ids[1:]
+        w[i, len(source):len(ids) - 1] = 1.0
+    return x, y, w
+
+
+def causal_mask(length: int) -> np.ndarray:
+    """(length, length) bool: position i may attend to j exactly when j <= i (itself and the past)."""
+    if not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be a positive integer, got {length!r}.")
+    return np.tril(np.ones((length, length), bool))
+
+
+def build_model(vocab_size: int, max_len: int, *, dim: int = 64, heads: int = 2, seed: int = 0):
+    """A one-block decoder-only Transformer: token + position embeddings, causal self-attention and a
+    feed-forward layer (each with a residual and LayerNorm), then logits over the whole vocabulary."""
+    import keras
+
+    if vocab_size < 5 or max_len < 2 or dim < 1 or heads < 1:
+        raise ValueError(f"need vocab_size >= 5, max_len >= 2, dim >= 1, heads >= 1; got {vocab_size}, {max_len}, "
+                         f"{dim}, {heads}.")
+    keras.utils.set_random_seed(seed)
+    tokens = keras.Input((max_len,), dtype="int32", name="tokens")
+    h = keras.layers.Embedding(vocab_size, dim, name="token_embedding")(tokens)
+    positions = keras.ops.cumsum(keras.ops.ones_like(tokens), axis=1) - 1  # 0, 1, 2, ... in every row
+    h = h + keras.layers.Embedding(max_len, dim, name="position_embedding")(positions)
+    attended = keras.layers.MultiHeadAttention(heads, dim // heads, name="attention")(
+        h, h, attention_mask=causal_mask(max_len)[None])
+    h = keras.layers.LayerNormalization(name="norm_1")(h + attended)
+    ff = keras.layers.Dense(2 * dim, activation="relu", name="ff_in")(h)
+    h = keras.layers.LayerNormalization(name="norm_2")(h + keras.layers.Dense(dim, name="ff_out")(ff))
+    logits = keras.layers.Dense(vocab_size, name="logits")(h)
+    return keras.Model(tokens, logits, name="text_to_text")
+
+
+def mixing_weights(sizes: Mapping[str, int], temperature: float = math.inf) -> dict[str, float]:
+    """Task sampling probabilities p_t ∝ n_t^(1/T): T = 1 mixes in proportion to size, T = inf uniformly."""
+    if not sizes or any(n < 1 for n in sizes.values()):
+        raise ValueError(f"sizes must map each task to a positive count, got {dict(sizes)}.")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0 (1: proportional, math.inf: uniform), got {temperature}.")
+    raw = {t: 1.0 if math.isinf(temperature) else n ** (1.0 / temperature) for t, n in sizes.items()}
+    total = sum(raw.values())
+    return {t: v / total for t, v in raw.items()}
+
+
+def decode(model, vocab: data.Vocabulary, sources: Sequence[Sequence[str]], *, max_answer: int,
+           allowed: Sequence[str] | None = None, lengths: Sequence[int] | None = None) -> list[list[str]]:
+    """Greedy answers to ``sources``. Unconstrained, any token may come until ``</s>`` (at most ``max_answer``).
+    ``allowed``: every answer token is the best-scoring label of this set; ``lengths``: then exactly that
+    many tokens per answer (one tag per word; 1 for a class)."""
+    if lengths is not None and (allowed is None or len(lengths) != len(sources)):
+        raise ValueError("lengths needs allowed (the label set) and one length per source.")
+    max_len = int(model.input_shape[1])
+    starts = [len(s) + 1 for s in sources]  # the first answer token is predicted at position start - 1
+    n_steps = max(lengths) if lengths is not None else max_answer
+    if max(starts) + n_steps > max_len + 1:
+        raise ValueError(f"prompts plus answers need {max(starts) + n_steps} positions; the model has {max_len}.")
+    x = np.zeros((len(sources), max_len), np.int32)
+    for i, s in enumerate(sources):
+        x[i, :starts[i]] = vocab.encode([*s, SEP])
+    mask = None
+    if allowed is not None:
+        mask = np.full(len(vocab), -np.inf, np.float32)
+        mask[vocab.encode(list(allowed))] = 0.0
+    answers: list[list[str]] = [[] for _ in sources]
+    done = np.zeros(len(sources), bool)
+    for step in range(n_steps):
+        logits = np.asarray(model(x, training=False))
+        for i in np.flatnonzero(~done):
+            pos = starts[i] + step - 1
+            scores = logits[i, pos] + (mask if mask is not None else 0.0)
+            token = int(np.argmax(scores))
+            if mask is None and token == data.Vocabulary.EOS:
+                done[i] = True
+                continue
+            answers[i].append(vocab.tokens[token])
+            if pos + 1 < max_len:
+                x[i, pos + 1] = token
+            if lengths is not None and len(answers[i]) == lengths[i]:
+                done[i] = True
+        if done.all():
+            break
+    return answers
+
+
+def predict(model, vocab: data.Vocabulary, task: data.TaskData, split: str = "test", *,
+            constrained: bool = True, prefix: str | None = None) -> list[list[str]]:
+    """The model's answers on one split of ``task``: constrained (label set, one tag per word) or free."""
+    batch = examples(task, split, prefix)
+    sources = [s for s, _ in batch]
+    tagging = task.kind == "tagging"
+    if not constrained:
+        return decode(model, vocab, sources, max_answer=max(len(s) for s in sources) + 2 if tagging else 3)
+    lengths = [len(s) - 1 if tagging else 1 for s in sources]
+    return decode(model, vocab, sources, max_answer=max(lengths), allowed=task.labels, lengths=lengths)
+
+
+def invalid_share(task: data.TaskData, answers: Sequence[Sequence[str]], split: str = "test") -> float:
+    """Share of answers that are no valid label (a class) or no valid tag sequence of the sentence's length."""
+    labels = set(task.labels)
+    words = getattr(task, split).tokens
+    bad = [not a or any(t not in labels for t in a) or (len(a) != len(w) if task.kind == "tagging" else len(a) != 1)
+           for a, w in zip(answers, words)]
+    return float(np.mean(bad))
+
+
+def score(task: data.TaskData, answers: Sequence[Sequence[str]], split: str = "test") -> float:
+    """Accuracy (a class task: an invalid answer counts wrong) or span F1 (tagging: invalid sequences are cut
+    or padded with ``O`` to the sentence's length, so a wrong length costs its spans, not the whole run)."""
+    gold = getattr(task, split).labels
+    if len(answers) != len(gold):
+        raise ValueError(f"{len(answers)} answers for {len(gold)} sentences of {task.name} {split}.")
+    if task.kind == "classification":
+        return float(np.mean([len(a) == 1 and a[0] == g for a, g in zip(answers, gold)]))
+    fixed = [[t if t in task.labels else "O" for t in a[:len(g)]] + ["O"] * (len(g) - len(a))
+             for a, g in zip(answers, gold)]
+    return metrics.span_scores(gold, fixed)["f1"]
+
+
+def train(model, vocab: data.Vocabulary, tasks: Sequence[data.TaskData], *, target: data.TaskData,
+          epochs: int = 20, steps_per_epoch: int = 30, batch_size: int = 32, temperature: float = math.inf,
+          learning_rate: float = 3e-3, patience: int = 4, seed: int = 0) -> dict[str, list[float]]:
+    """Train on ``tasks`` mixed by ``mixing_weights`` (each batch draws a task per example), keep the epoch
+    whose constrained dev score on ``target`` is best, stop after ``patience`` epochs without a gain.
+    Returns {"loss": per epoch, "dev": per epoch}."""
+    import keras
+    import tensorflow as tf
+
+    if target.name not in [t.name for t in tasks]:
+        raise ValueError(f"target {target.name!r} is not among the trained tasks {[t.name for t in tasks]}.")
+    max_len = int(model.input_shape[1])
+    encoded = {t.name: encode(examples(t, "train"), vocab, max_len) for t in tasks}
+    weights = mixing_weights({n: len(e[0]) for n, e in encoded.items()}, temperature)
+    names = list(encoded)
+    rng = np.random.default_rng(seed)
+    optimizer = keras.optimizers.Adam(learning_rate)
+
+    @tf.function
+    def step(x, y, w):
+        with tf.GradientTape() as tape:
+            loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True), from_logits=True)
+            loss = tf.reduce_sum(loss * w) / tf.reduce_sum(w)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    history: dict[str, list[float]] = {"loss": [], "dev": []}
+    best, best_weights, waited = -1.0, model.get_weights(), 0
+    for _ in range(epochs):
+        losses = []
+        for _ in range(steps_per_epoch):
+            picks = rng.choice(len(names), size=batch_size, p=[weights[n] for n in names])
+            rows = [[rng.integers(len(encoded[names[k]][0]))] for k in picks]
+            x, y, w = (np.concatenate([encoded[names[k]][j][r] for k, r in zip(picks, rows)]) for j in range(3))
+            losses.append(float(step(x, y, w)))
+        dev = score(target, predict(model, vocab, target, "dev"), "dev")
+        history["loss"].append(float(np.mean(losses)))
+        history["dev"].append(dev)
+        if dev > best:
+            best, best_weights, waited = dev, model.get_weights(), 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    model.set_weights(best_weights)
+    return history
+
+
+def run_and_score(target: str, tasks: Sequence[str], *, seed: int, vocabulary_tasks: Sequence[str],
+                  toy_size: int = 10000, fractions: Mapping[str, float] | None = None, relatedness: float = 1.0,
+                  max_len: int = 36, epochs: int = 15, steps_per_epoch: int = 25,
+                  early_stopping_patience: int | None = 4, **train_options: float) -> float:
+    """One seed of a text-to-text setup, as the lesson ledger runs it: load ``vocabulary_tasks`` (the seed
+    decides corpus and split; ``fractions`` subsample training sets), build one vocabulary over all of them,
+    so both sides of a comparison read the same tokens, train on ``tasks``, and score ``target`` on test with
+    constrained decoding."""
+    if target not in tasks or not set(tasks) <= set(vocabulary_tasks):
+        raise ValueError(f"target {target!r} must be one of tasks {list(tasks)}, and tasks a subset of "
+                         f"vocabulary_tasks {list(vocabulary_tasks)}.")
+    fractions = dict(fractions or {})
+    loaded = {name: data.load_task(name, toy_size=toy_size, fraction=fractions.get(name, 1.0), seed=seed,
+                                   relatedness=relatedness) for name in vocabulary_tasks}
+    vocab = build_vocabulary(list(loaded.values()))
+    model = build_model(len(vocab), max_len, seed=seed)
+    patience = epochs if early_stopping_patience is None else early_stopping_patience
+    train(model, vocab, [loaded[name] for name in tasks], target=loaded[target], epochs=epochs,
+          steps_per_epoch=steps_per_epoch, patience=patience, seed=seed, **train_options)
+    return score(loaded[target], predict(model, vocab, loaded[target]))

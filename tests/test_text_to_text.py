@@ -1,0 +1,104 @@
+"""Text to text: formatting, encoding weights, the causal mask, mixing, constrained decoding, training."""
+import math
+
+import numpy as np
+import pytest
+
+from mtl_helpers import data
+from mtl_helpers import text_to_text as tt
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return [data.load_task(n, toy_size=200, seed=0) for n in ("toy_sentiment", "toy_topic", "toy_ner")]
+
+
+def test_format_example_prefixes_the_task_and_keeps_the_answer():
+    assert tt.format_example("toy_sentiment", ["a", "b"], "pos") == (["sentiment:", "a", "b"], ["pos"])
+    assert tt.format_example("toy_ner", ["Ka", "b"], ["B-PER", "O"]) == (["ner:", "Ka", "b"], ["B-PER", "O"])
+    assert tt.format_example("toy_topic", ["a"], "sea", prefix="subject:")[0] == ["subject:", "a"]
+
+
+@pytest.mark.parametrize("args", [("nope", ["a"], "pos"), ("toy_ner", ["a", "b"], ["O"]), ("toy_topic", [], "sea")])
+def test_format_example_rejects_bad_input(args):
+    with pytest.raises(ValueError):
+        tt.format_example(*args)
+
+
+def test_encode_weights_only_the_answer(tasks):
+    vocab = tt.build_vocabulary(tasks)
+    x, y, w = tt.encode([(["sentiment:", "x"], ["pos"])], vocab, 6)
+    assert vocab.decode(x[0, :3]) == ["sentiment:", "<unk>", tt.SEP]
+    assert vocab.decode(y[0, :4]) == ["<unk>", tt.SEP, "pos", tt.END]
+    assert w[0].tolist() == [0, 0, 1, 1, 0, 0]
+    with pytest.raises(ValueError, match="max_len"):
+        tt.encode([(["sentiment:", "x"], ["pos"])], vocab, 3)
+
+
+def test_vocabulary_holds_prefixes_and_labels(tasks):
+    vocab = tt.build_vocabulary(tasks)
+    assert all(p in vocab for p in tt.PREFIXES.values()) and "B-PER" in vocab and "pos" in vocab
+    with pytest.raises(ValueError):
+        tt.build_vocabulary([])
+
+
+def test_causal_mask_is_lower_triangular():
+    assert tt.causal_mask(3).tolist() == [[True, False, False], [True, True, False], [True, True, True]]
+    with pytest.raises(ValueError):
+        tt.causal_mask(0)
+
+
+def test_model_never_looks_ahead(tasks):
+    model = tt.build_model(30, 8, dim=8, heads=2, seed=0)
+    x = np.arange(1, 9)[None].astype("int32")
+    changed = x.copy()
+    changed[0, 5] = 20
+    diff = np.abs(np.asarray(model(x)) - np.asarray(model(changed))).max(axis=(0, 2))
+    assert diff[:5].max() < 1e-6 and diff[5] > 0
+    np.testing.assert_allclose(model(x), tt.build_model(30, 8, dim=8, heads=2, seed=0)(x), atol=1e-6)
+
+
+def test_mixing_weights():
+    assert tt.mixing_weights({"a": 10, "b": 40}, 1.0) == pytest.approx({"a": 0.2, "b": 0.8})
+    assert tt.mixing_weights({"a": 10, "b": 40}, math.inf) == pytest.approx({"a": 0.5, "b": 0.5})
+    assert tt.mixing_weights({"a": 1, "b": 4}, 2.0) == pytest.approx({"a": 1 / 3, "b": 2 / 3})
+    for bad in (({"a": 0}, 1.0), ({"a": 3}, 0.0), ({}, 1.0)):
+        with pytest.raises(ValueError):
+            tt.mixing_weights(*bad)
+
+
+def test_constrained_decoding_stays_in_the_label_set(tasks):
+    sentiment, _, ner = tasks
+    vocab = tt.build_vocabulary(tasks)
+    model = tt.build_model(len(vocab), 36, dim=8, heads=1, seed=0)  # untrained: free answers are mostly junk
+    free = tt.predict(model, vocab, ner, "dev", constrained=False)
+    kept = tt.predict(model, vocab, ner, "dev")
+    assert tt.invalid_share(ner, kept, "dev") == 0.0
+    assert [len(a) for a in kept] == [len(s) for s in ner.dev.tokens]
+    assert tt.invalid_share(ner, free, "dev") > 0.5
+    classes = tt.predict(model, vocab, sentiment, "dev")
+    assert all(len(a) == 1 and a[0] in ("pos", "neg") for a in classes)
+    assert 0.0 <= tt.score(ner, free, "dev") <= 1.0
+
+
+def test_score_counts_invalid_answers_wrong(tasks):
+    sentiment = tasks[0]
+    gold = sentiment.dev.labels
+    assert tt.score(sentiment, [[g] for g in gold], "dev") == 1.0
+    assert tt.score(sentiment, [["sea"] for _ in gold], "dev") == 0.0
+    assert tt.invalid_share(sentiment, [["sea"] for _ in gold], "dev") == 1.0
+    with pytest.raises(ValueError):
+        tt.score(sentiment, [], "dev")
+
+
+def test_train_is_seeded_and_checks_the_target(tasks):
+    sentiment, topic, _ = tasks
+    vocab = tt.build_vocabulary(tasks)
+    runs = []
+    for _ in range(2):
+        model = tt.build_model(len(vocab), 36, dim=8, heads=1, seed=1)
+        runs.append(tt.train(model, vocab, [sentiment, topic], target=sentiment, epochs=2, steps_per_epoch=3,
+                             batch_size=8, seed=1))
+    assert runs[0] == runs[1] and len(runs[0]["dev"]) == 2
+    with pytest.raises(ValueError, match="target"):
+        tt.train(model, vocab, [topic], target=sentiment)
