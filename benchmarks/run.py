@@ -31,6 +31,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground", "quality", "lessons")
+OPT_IN = ("classroom",)  # run only when named in --only: it starts a Voila server and a browser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds the quality table may use (runs not started by then are listed); "
                              "default 3600")
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+                        help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all of them), or "
+                             "the opt-in classroom load test, run only when named: --only classroom --users N")
+    parser.add_argument("--users", type=int, default=2,
+                        help="classroom: concurrent Voila sessions of the playground (headless Chromium; default 2)")
+    parser.add_argument("--minutes", type=float, default=1.0,
+                        help="classroom: minutes each session keeps moving the slider (default 1)")
+    parser.add_argument("--classroom-mode", choices=("fast", "class"), default="fast",
+                        help="classroom: the playground's sizes, MTL_FAST=1 (fast, default) or 0 (class)")
     parser.add_argument("--speed-max-sentences", type=int, default=2000,
                         help="conll2000 sentences per split for benchmarks 1-3 (default 2000; 0 = all)")
     parser.add_argument("--quality-max-sentences", type=int, default=None,
@@ -156,9 +164,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     selected = [b.strip() for b in args.only.split(",") if b.strip()]
-    unknown = [b for b in selected if b not in BENCHMARKS]
+    unknown = [b for b in selected if b not in BENCHMARKS + OPT_IN]
     if unknown:
-        build_parser().error(f"unknown benchmark {unknown}; use some of {', '.join(BENCHMARKS)}.")
+        build_parser().error(f"unknown benchmark {unknown}; use some of {', '.join(BENCHMARKS + OPT_IN)}.")
+    if "classroom" in selected:
+        from .classroom import validate
+
+        try:
+            validate(args.users, args.minutes, args.classroom_mode)
+        except ValueError as error:
+            build_parser().error(str(error))
     from mtl_helpers import _tf_logs
 
     _tf_logs.install()  # before TensorFlow loads: its C++ start-up logs stay off the terminal (level 3 by default)
@@ -166,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import pandas as pd
 
-    from . import common, lessons, notebooks, playground, quality, speed
+    from . import classroom, common, lessons, notebooks, playground, quality, speed
     from .report import write_report
 
     try:
@@ -194,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "playground": lambda: playground.playground_latency(3 if quick else 5),
         "lessons": lambda: lessons.run_lessons(lesson_seeds, lesson_claims, args.quality_jobs, out_dir,
                                                log=lambda m: print(m, flush=True)),
+        "classroom": lambda: classroom.classroom_load(args.users, args.minutes, args.classroom_mode),
     }
     out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
     earlier = _earlier_rows(out_dir, selected) if out_dir is not None and not quick else []

@@ -1,0 +1,393 @@
+"""Benchmark: a classroom at once — one Voilà server for the playground, N students moving its slider.
+
+``python -m benchmarks --only classroom --users N [--minutes M] [--classroom-mode fast|class]`` (opt-in: a
+plain ``python -m benchmarks`` does not run it). On loopback only:
+
+1. starts ``voila notebooks/08_playground.ipynb`` on 127.0.0.1 (a copy in a temporary folder; MTL_FAST=1 in
+   fast mode, 0 in class mode) and one headless Chromium, each in a process group of its own;
+2. opens N browser contexts at once (Playwright over the DevTools protocol, as tests/test_browser.py does:
+   every context is a student with its own Voilà kernel);
+3. in each, once the controls are ready, presses an arrow key on the probe slider (``PROBE_SLIDER_CLASS``),
+   waits until the retrain is complete, waits ``interval_s`` (a student reading the plot) and changes it
+   again, for ``minutes`` after its controls were ready (closed loop: a student moves the slider after
+   seeing the result);
+4. stops Chromium and the server (and so its kernels) by their process ids.
+
+What is read from the DOM of the probe Output widget (``PROBE_OUTPUT_CLASS``):
+
+- *controls ready*: the slider handle (``[role=slider]``) exists, the output shows a plot (``<img>``) and its
+  text does not say ``training…``; timed from the start of the page load;
+- *first redraw*: the first change of the output's text or image after the key press (a MutationObserver in
+  the page, ``performance.now()``);
+- *retrain complete*: the first change after which the output shows a plot and no ``training…``. A change back
+  to a fraction this kernel has trained before is answered from its cache (``cached result``): counted, and
+  left out of the latency percentiles;
+- *failed* session: never ready within ``OPEN_TIMEOUT_S``; *dropped*: a change not complete within
+  ``CHANGE_TIMEOUT_S``, a crashed page, or its kernel websocket closed before the end.
+
+Memory: the proportional set size (PSS, from ``/proc/PID/smaps_rollup``; psutil is not installed here) summed
+over the server's process tree (server + kernels), sampled every second; RSS beside it. Per session:
+(peak − the server alone before any session) / N.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .common import Row, check
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "08_playground.ipynb"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SLIDER = ".playground-probe-slider"  # mtl_helpers.widgets.PROBE_SLIDER_CLASS
+OUTPUT = ".playground-probe-output"  # mtl_helpers.widgets.PROBE_OUTPUT_CLASS
+BUSY = "training…"  # the score line of a partial result (mtl_helpers.widgets.score_line)
+MODES = ("fast", "class")
+OPEN_TIMEOUT_S = 900.0
+CHANGE_TIMEOUT_S = 300.0
+MAX_USERS = 64
+#: The issue's targets, stated for 10 concurrent users on the 2-core, 24 GiB machine.
+TARGET_USERS, READY_P95_S, REDRAW_P95_S, PEAK_GIB = 10, 30.0, 5.0, 16.0
+GIB = 2**30
+
+
+# ----------------------------------------------------------------------------- pure parts
+def validate(users: int, minutes: float, mode: str, interval_s: float = 5.0) -> None:
+    """ValueError naming the bad argument and the fix."""
+    if not isinstance(users, int) or isinstance(users, bool) or not 1 <= users <= MAX_USERS:
+        raise ValueError(f"--users must be a whole number from 1 to {MAX_USERS}, got {users!r}.")
+    if not isinstance(minutes, (int, float)) or not math.isfinite(minutes) or not 0 < minutes <= 60:
+        raise ValueError(f"--minutes must be above 0 and at most 60, got {minutes!r}.")
+    if mode not in MODES:
+        raise ValueError(f"--classroom-mode must be one of {', '.join(MODES)}, got {mode!r}.")
+    if not isinstance(interval_s, (int, float)) or not 0 <= interval_s <= 600:
+        raise ValueError(f"interval_s must be from 0 to 600 seconds, got {interval_s!r}.")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) with linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        raise ValueError("percentile of no values: measure at least one first.")
+    if not 0 <= q <= 100:
+        raise ValueError(f"q must be from 0 to 100, got {q!r}.")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def tree_pids(root: int, proc: Path = Path("/proc")) -> list[int]:
+    """``root`` and all its descendants, from the parent ids in ``/proc/PID/stat``; [] when root is gone."""
+    children: dict[int, list[int]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])  # the command name may hold spaces and ')'
+            children.setdefault(parent, []).append(int(entry.name))
+    if not (proc / str(root)).exists():
+        return []
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def process_memory(pid: int, proc: Path = Path("/proc")) -> tuple[int, int]:
+    """(PSS, RSS) in bytes of one process from ``smaps_rollup``; (0, 0) when it has gone."""
+    pss = rss = 0
+    with contextlib.suppress(OSError):
+        for line in (proc / str(pid) / "smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("Pss", "Rss"):
+                value = int(rest.split()[0]) * 1024  # kB
+                pss, rss = (value, rss) if name == "Pss" else (pss, value)
+    return pss, rss
+
+
+def tree_memory(root: int, proc: Path = Path("/proc")) -> tuple[int, int]:
+    """(PSS, RSS) in bytes summed over ``root``'s process tree."""
+    totals = [process_memory(pid, proc) for pid in tree_pids(root, proc)]
+    return sum(p for p, _ in totals), sum(r for _, r in totals)
+
+
+class MemorySampler(threading.Thread):
+    """Samples tree_memory(root) every ``every_s`` seconds until stop(); keeps the peaks."""
+
+    def __init__(self, root: int, every_s: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.root, self.every_s, self._stop_event = root, every_s, threading.Event()
+        self.peak_pss = self.peak_rss = self.peak_process_pss = 0
+
+    def sample(self) -> None:
+        per_process = [process_memory(pid) for pid in tree_pids(self.root)]
+        self.peak_pss = max(self.peak_pss, sum(p for p, _ in per_process))
+        self.peak_rss = max(self.peak_rss, sum(r for _, r in per_process))
+        self.peak_process_pss = max([self.peak_process_pss, *(p for p, _ in per_process)])
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.every_s):
+            self.sample()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+        self.sample()
+
+
+@dataclass
+class Session:
+    """What one student saw: seconds to ready, per-change latencies, and why it failed or was dropped."""
+    ready_s: float | None = None
+    redraw_s: list[float] = field(default_factory=list)
+    complete_s: list[float] = field(default_factory=list)
+    cached: int = 0
+    failed: str = ""   # never ready
+    dropped: str = ""  # ready, then lost
+
+
+@dataclass
+class Memory:
+    """Bytes: the server alone before any session, and the peaks during the run."""
+    baseline_pss: int
+    peak_pss: int
+    peak_rss: int
+    peak_process_pss: int
+
+
+def rows_from(sessions: list[Session], memory: Memory, *, users: int, minutes: float, mode: str,
+              interval_s: float, driver: str = "Playwright + headless Chromium") -> list[Row]:
+    """The report rows; PASS/FAIL against the issue's targets from 10 users on, INFO below (targets for 10)."""
+    graded = users >= TARGET_USERS
+    setup = (f"{users} users, {minutes:g} min, {mode} mode, {driver}, a change every {interval_s:g} s after the "
+             "last one completed")
+    ready = [s.ready_s for s in sessions if s.ready_s is not None]
+    redraw = [t for s in sessions for t in s.redraw_s]
+    complete = [t for s in sessions for t in s.complete_s]
+    cached = sum(s.cached for s in sessions)
+    failed, dropped = [s for s in sessions if s.failed], [s for s in sessions if s.dropped]
+
+    def row(name: str, value: float | None, unit: str, bound: float | None, note: str) -> Row:
+        if graded and bound is not None:
+            return check("classroom", name, value, at_most=bound, unit=unit, note=note)
+        target = "report" if bound is None else f"report (≤ {bound:g}{unit} at {TARGET_USERS} users)"
+        return check("classroom", name, value, unit=unit, note=note, target=target)
+
+    def pair(name: str, values: list[float], bound: float | None, what: str) -> list[Row]:
+        p50, p95 = (percentile(values, 50), percentile(values, 95)) if values else (None, None)
+        note = f"{what}; n={len(values)}"
+        return [row(f"{name} p50", p50, " s", None, note), row(f"{name} p95", p95, " s", bound, f"{note}; {setup}")]
+
+    reasons = "; ".join(s.failed or s.dropped for s in failed + dropped)[:300]
+    per_session = (memory.peak_pss - memory.baseline_pss) / users
+    fits = math.floor((PEAK_GIB * GIB - memory.baseline_pss) / per_session) if per_session > 0 else None
+    return [
+        *pair("classroom app ready", ready, READY_P95_S, "page load → slider and first plot shown"),
+        *pair("classroom first redraw", redraw, REDRAW_P95_S, "key press → first change of the output"),
+        *pair("classroom retrain complete", complete, None,
+              f"key press → plot without 'training…'; {cached} cached answers left out"),
+        row("classroom failed sessions", float(len(failed) + len(dropped)), "", 0.0,
+            f"{len(failed)} never ready, {len(dropped)} dropped of {users}" + (f": {reasons}" if reasons else "")),
+        row("classroom peak memory", memory.peak_pss / GIB, " GiB", PEAK_GIB,
+            f"PSS of server + kernels (RSS {memory.peak_rss / GIB:.2f} GiB); largest single process "
+            f"{memory.peak_process_pss / GIB:.2f} GiB; {setup}"),
+        row("classroom memory per session", per_session / GIB, " GiB", None,
+            f"(peak − server alone {memory.baseline_pss / GIB:.2f} GiB) / {users}"),
+        row("classroom sessions within 16 GiB (memory only)", None if fits is None else float(fits), "", None,
+            "(16 GiB − server alone) / memory per session; says nothing about latency"),
+    ]
+
+
+# ----------------------------------------------------------------------------- processes
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen, grace_s: float = 15.0) -> None:
+    """SIGTERM the process group we started (by its leader's pid), then SIGKILL."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace_s)
+
+
+def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"voila exited with {process.returncode}: {log.read_text()[-1500:]}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.2)
+    raise RuntimeError(f"no answer from {url} within {timeout_s:.0f} s: {log.read_text()[-1500:]}")
+
+
+def _start_voila(tmp: Path, mode: str) -> tuple[subprocess.Popen, str, Path]:
+    root = tmp / "root"
+    root.mkdir()
+    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    env = dict(os.environ, MTL_FAST="1" if mode == "fast" else "0", TF_CPP_MIN_LOG_LEVEL="2",
+               PYTHONUNBUFFERED="1")
+    for name in ("JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
+        (tmp / name.lower()).mkdir()
+        env[name] = str(tmp / name.lower())
+    port, log = _free_port(), tmp / "voila.log"
+    command = [sys.executable, "-m", "voila", NOTEBOOK.name, "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--show_tracebacks=True"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def _start_chromium(tmp: Path) -> tuple[subprocess.Popen, int]:
+    profile, log = tmp / "profile", tmp / "chromium.log"
+    command = [str(CHROMIUM), *CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1",
+               "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 30
+    while not (port_file.is_file() and port_file.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            raise RuntimeError(f"Chromium did not open its DevTools port: {log.read_text()[-1500:]}")
+        time.sleep(0.1)
+    return process, int(port_file.read_text().split()[0])
+
+
+# ----------------------------------------------------------------------------- one student
+_READY = """([slider, output, busy]) => { const o = document.querySelector(output);
+    return !!(document.querySelector(slider + ' [role=slider]') && o && o.querySelector('img')
+              && !o.innerText.includes(busy)); }"""
+# Installs the observer and returns at once; the key press follows. window.__probe gets first/done times.
+_WATCH = """([output, busy]) => { const o = document.querySelector(output);
+    const snap = () => o.innerText + '\\u0000' + ((o.querySelector('img') || {}).src || '');
+    const before = snap(); const p = {t0: performance.now(), first: null, done: null, cached: false};
+    const observer = new MutationObserver(() => { if (snap() === before) return;
+        const now = performance.now(); if (p.first === null) p.first = now - p.t0;
+        if (o.querySelector('img') && !o.innerText.includes(busy)) {
+            p.done = now - p.t0; p.cached = o.innerText.includes('cached result'); observer.disconnect(); } });
+    observer.observe(o, {subtree: true, childList: true, characterData: true, attributes: true});
+    window.__probe = p; }"""
+
+
+async def _student(browser, url: str, seconds: float, interval_s: float) -> Session:
+    session, lost = Session(), []
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = await context.new_page()
+        page.on("crash", lambda _: lost.append("page crashed"))
+        page.on("websocket", lambda ws: ws.on("close", lambda _: lost.append(f"websocket closed: {ws.url[-60:]}"))
+                if "/api/kernels/" in ws.url else None)
+        start = time.monotonic()
+        try:
+            await page.goto(url + "/", wait_until="commit", timeout=OPEN_TIMEOUT_S * 1000)
+            await page.wait_for_function(_READY, arg=[SLIDER, OUTPUT, BUSY], timeout=OPEN_TIMEOUT_S * 1000,
+                                         polling=200)
+        except Exception as error:  # noqa: BLE001 - a failed student is a result, not a crash
+            session.failed = f"never ready: {type(error).__name__}"
+            return session
+        session.ready_s = time.monotonic() - start
+        handle, direction = page.locator(SLIDER).get_by_role("slider"), "ArrowRight"
+        deadline = time.monotonic() + seconds  # every student moves the slider for the same time once ready
+        while time.monotonic() < deadline and not lost:
+            try:
+                now, low, high = [float(await handle.get_attribute(a) or 0)
+                                  for a in ("aria-valuenow", "aria-valuemin", "aria-valuemax")]
+                direction = "ArrowLeft" if now >= high else "ArrowRight" if now <= low else direction
+                await handle.focus()
+                await page.evaluate(_WATCH, [OUTPUT, BUSY])
+                await handle.press(direction)
+                await page.wait_for_function("() => window.__probe.done !== null",
+                                             timeout=CHANGE_TIMEOUT_S * 1000, polling=100)
+                probe = await page.evaluate("() => window.__probe")
+            except Exception as error:  # noqa: BLE001 - a lost student is a result, not a crash
+                session.dropped = f"a change did not complete: {type(error).__name__}: {str(error)[:80]}"
+                return session
+            if probe["cached"]:
+                session.cached += 1
+            else:
+                session.redraw_s.append(probe["first"] / 1000)
+                session.complete_s.append(probe["done"] / 1000)
+            await asyncio.sleep(interval_s)
+        if lost:
+            session.dropped = lost[0]
+        return session
+    finally:
+        with contextlib.suppress(Exception):
+            await context.close()
+
+
+async def _classroom(cdp_port: int, url: str, users: int, minutes: float, interval_s: float) -> list[Session]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{cdp_port}")
+        try:
+            students = (_student(browser, url, minutes * 60, interval_s) for _ in range(users))
+            return list(await asyncio.gather(*students))
+        finally:
+            await browser.close()
+
+
+def classroom_load(users: int = 2, minutes: float = 1.0, mode: str = "fast", interval_s: float = 5.0) -> list[Row]:
+    """Run the classroom: one Voilà server, ``users`` Chromium contexts for ``minutes``; the report rows.
+    Everything started here is stopped by its process id, whatever happens."""
+    validate(users, minutes, mode, interval_s)
+    if not CHROMIUM.is_file():
+        raise RuntimeError(f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)")
+    import playwright.async_api  # noqa: F401 - fail early: pip install playwright (never `playwright install`)
+
+    with tempfile.TemporaryDirectory(prefix="mtl-classroom-") as folder:
+        tmp = Path(folder)
+        server, url, log = _start_voila(tmp, mode)
+        chromium = sampler = None
+        try:
+            _wait_http(url + "/voila/static/voila.js", server, log)
+            time.sleep(1.0)
+            baseline, _ = tree_memory(server.pid)
+            sampler = MemorySampler(server.pid)
+            sampler.start()
+            chromium, cdp_port = _start_chromium(tmp)
+            sessions = asyncio.run(_classroom(cdp_port, url, users, minutes, interval_s))
+        finally:
+            if sampler is not None:
+                sampler.stop()
+            if chromium is not None:
+                _stop(chromium)
+            _stop(server)
+        (PROJECT_ROOT / "build").mkdir(exist_ok=True)
+        shutil.copy(log, PROJECT_ROOT / "build" / "classroom-voila.log")
+    memory = Memory(baseline, sampler.peak_pss, sampler.peak_rss, sampler.peak_process_pss)
+    (PROJECT_ROOT / "build" / "classroom-sessions.json").write_text(
+        json.dumps([s.__dict__ for s in sessions], indent=1))
+    return rows_from(sessions, memory, users=users, minutes=minutes, mode=mode, interval_s=interval_s)
