@@ -1,8 +1,8 @@
 """mtl_helpers: the code behind the mtl-nlp notebooks (multi-task learning for NLP with Keras 3).
 
 One module per idea, each named after it:
-- data: ``config`` (fast mode, seeds), ``tasks`` (task data and splits), ``data`` (real corpora, vocabulary,
-  batches), ``toy`` (the generated toy language and its relatedness knob);
+- data: ``config`` (fast mode, seeds), ``tasks`` (task data and splits), ``data`` (real corpora), ``vocabulary``,
+  ``batching``, ``toy`` (the generated toy language and its relatedness knob);
 - models: ``specs`` (encoder and task specs), ``layers`` (BiLSTM on the fused kernel, Transformer, cross-stitch),
   ``heads``, ``sharing`` (one builder per sharing scheme), ``theta`` (the θ partition), ``models``
   (``build_model``), ``crf``, ``embeddings`` (word vectors from unlabelled text);
