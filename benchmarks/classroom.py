@@ -37,24 +37,19 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .browser import CHROMIUM, CHROMIUM_FLAGS, free_port, stop, wait_http
 from .common import Row, check
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "08_playground.ipynb"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SLIDER = ".playground-probe-slider"  # mtl_helpers.widgets.PROBE_SLIDER_CLASS
 OUTPUT = ".playground-probe-output"  # mtl_helpers.widgets.PROBE_OUTPUT_CLASS
 BUSY = "training…"  # the score line of a partial result (mtl_helpers.widgets.score_line)
@@ -218,39 +213,6 @@ def rows_from(sessions: list[Session], memory: Memory, *, users: int, minutes: f
 
 
 # ----------------------------------------------------------------------------- processes
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen, grace_s: float = 15.0) -> None:
-    """SIGTERM the process group we started (by its leader's pid), then SIGKILL."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=grace_s)
-
-
-def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"voila exited with {process.returncode}: {log.read_text()[-1500:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.2)
-    raise RuntimeError(f"no answer from {url} within {timeout_s:.0f} s: {log.read_text()[-1500:]}")
-
-
 def _start_voila(tmp: Path, mode: str) -> tuple[subprocess.Popen, str, Path]:
     root = tmp / "root"
     root.mkdir()
@@ -260,7 +222,7 @@ def _start_voila(tmp: Path, mode: str) -> tuple[subprocess.Popen, str, Path]:
     for name in ("JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
         (tmp / name.lower()).mkdir()
         env[name] = str(tmp / name.lower())
-    port, log = _free_port(), tmp / "voila.log"
+    port, log = free_port(), tmp / "voila.log"
     command = [sys.executable, "-m", "voila", NOTEBOOK.name, "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--show_tracebacks=True"]
     with log.open("wb") as sink:
@@ -278,7 +240,7 @@ def _start_chromium(tmp: Path) -> tuple[subprocess.Popen, int]:
     port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 30
     while not (port_file.is_file() and port_file.read_text().strip()):
         if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
+            stop(process, grace_s=15.0)
             raise RuntimeError(f"Chromium did not open its DevTools port: {log.read_text()[-1500:]}")
         time.sleep(0.1)
     return process, int(port_file.read_text().split()[0])
@@ -372,7 +334,7 @@ def classroom_load(users: int = 2, minutes: float = 1.0, mode: str = "fast", int
         server, url, log = _start_voila(tmp, mode)
         chromium = sampler = None
         try:
-            _wait_http(url + "/voila/static/voila.js", server, log)
+            wait_http(url + "/voila/static/voila.js", server, log, timeout_s=120.0)
             time.sleep(1.0)
             baseline, _ = tree_memory(server.pid)
             sampler = MemorySampler(server.pid)
@@ -383,8 +345,8 @@ def classroom_load(users: int = 2, minutes: float = 1.0, mode: str = "fast", int
             if sampler is not None:
                 sampler.stop()
             if chromium is not None:
-                _stop(chromium)
-            _stop(server)
+                stop(chromium, grace_s=15.0)
+            stop(server, grace_s=15.0)
         (PROJECT_ROOT / "build").mkdir(exist_ok=True)
         shutil.copy(log, PROJECT_ROOT / "build" / "classroom-voila.log")
     memory = Memory(baseline, sampler.peak_pss, sampler.peak_rss, sampler.peak_process_pss)

@@ -18,24 +18,21 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from benchmarks import browser as browser_tools
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "08_playground.ipynb"
 ARTEFACTS = PROJECT_ROOT / "build" / "browser-test"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM = browser_tools.CHROMIUM  # a module name, so that a test can point it elsewhere
 TOKEN = "mtl-browser-test"
 # The contract with the notebook: the slider to move and the Output widget to read carry these classes.
 SLIDER = ".playground-probe-slider"
@@ -48,54 +45,7 @@ CHANGE_TIMEOUT_MS = 120_000
 # ----------------------------------------------------------------------------- requirements
 def _require_browser() -> None:
     """Skip (or fail under CI=true) with the reason when Chromium or Playwright is missing."""
-    problems = []
-    if not CHROMIUM.is_file():
-        problems.append(f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problems.append("the playwright Python package is missing (pip install playwright; "
-                        "do NOT run `playwright install`, the system Chromium is used)")
-    if problems:
-        reason = "browser test needs " + " and ".join(problems)
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(reason)
-
-
-# ----------------------------------------------------------------------------- processes
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
-    """SIGTERM the process group we started (server + kernels / browser + helpers), then SIGKILL."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=grace_s)
-
-
-def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 60.0) -> None:
-    """Poll ``url`` until it answers 200; fail with the log tail if the process dies or time runs out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.2)
-    raise RuntimeError(f"no answer from {url} within {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
+    browser_tools.require("browser test", CHROMIUM)
 
 
 @dataclass
@@ -134,10 +84,10 @@ def _serve(command: list[str], ready_path: str, port: int, tmp: Path, env: dict[
                                    start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_http(base + ready_path, process, log)
+        browser_tools.wait_http(base + ready_path, process, log)
         yield Server(base, process, log)
     finally:
-        _stop(process)
+        browser_tools.stop(process)
 
 
 @pytest.fixture
@@ -152,7 +102,7 @@ def notebook_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def lab_server(tmp_path: Path, notebook_copy: Path) -> Iterator[Server]:
-    port = _free_port()
+    port = browser_tools.free_port()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={notebook_copy.parent}",
@@ -164,7 +114,7 @@ def lab_server(tmp_path: Path, notebook_copy: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def voila_server(tmp_path: Path, notebook_copy: Path) -> Iterator[Server]:
-    port = _free_port()
+    port = browser_tools.free_port()
     command = [sys.executable, "-m", "voila", notebook_copy.name, "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--show_tracebacks=True"]
     with _serve(command, "/voila/static/voila.js", port, tmp_path, _fresh_env(tmp_path),
@@ -180,7 +130,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
 
     tmp = tmp_path_factory.mktemp("chromium")
     profile = tmp / "profile"
-    command = [str(CHROMIUM), *CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1",
+    command = [str(CHROMIUM), *browser_tools.CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1",
                "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"]
     log = tmp / "chromium.log"
     with log.open("wb") as sink:
@@ -200,7 +150,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
             finally:
                 connected.close()
     finally:
-        _stop(process)
+        browser_tools.stop(process)
 
 
 @pytest.fixture

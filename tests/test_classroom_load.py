@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import classroom, run
+from benchmarks import browser, classroom, run
 from benchmarks.classroom import GIB, Memory, Session
 
 
@@ -145,19 +145,7 @@ def test_rows_without_measurements_are_skipped_not_crashed() -> None:
 
 # ----------------------------------------------------------------------------- one real run
 def _require_browser() -> None:
-    problems = []
-    if not classroom.CHROMIUM.is_file():
-        problems.append(f"{classroom.CHROMIUM} is missing (Debian: apt-get install -y chromium)")
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        problems.append("the playwright Python package is missing (pip install playwright; never "
-                        "`playwright install`)")
-    if problems:
-        reason = "classroom load test needs " + " and ".join(problems)
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(reason)
+    browser.require("classroom load test", classroom.CHROMIUM)
 
 
 def _our_descendants() -> set[int]:

@@ -1,0 +1,76 @@
+"""What the browser test and the classroom load test share: Debian's Chromium, loopback servers started in a
+process group of their own, and the skip-or-fail rule for a machine without a browser."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM the process group we started (server + kernels / browser + helpers), then SIGKILL."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace_s)
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 60.0) -> None:
+    """Poll ``url`` until it answers 200; fail with the log tail if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.2)
+    raise RuntimeError(f"no answer from {url} within {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def missing(chromium: Path = CHROMIUM) -> list[str]:
+    """What a browser run lacks here: the system Chromium, the playwright package (empty when all is there)."""
+    problems = []
+    if not chromium.is_file():
+        problems.append(f"{chromium} is missing (Debian: apt-get install -y chromium)")
+    try:
+        import playwright.async_api
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the playwright Python package is missing (pip install playwright; "
+                        "do NOT run `playwright install`, the system Chromium is used)")
+    return problems
+
+
+def require(what: str, chromium: Path = CHROMIUM) -> None:
+    """Skip a test with the reason when the browser is missing, or fail it under CI=true (no silent pass)."""
+    import pytest
+
+    if problems := missing(chromium):
+        reason = f"{what} needs " + " and ".join(problems)
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
