@@ -1,14 +1,8 @@
 """Tests of the compiled functions cached on a model: they do not keep it alive, and a new model does not
 print TensorFlow's retracing warning."""
-import pytest
-from tiny_runs import build, toy_tasks
+from tiny_runs import build
 
 from mtl_helpers import evaluation
-
-
-@pytest.fixture
-def toy():
-    return toy_tasks()
 
 
 def test_evaluated_models_can_be_freed(toy):

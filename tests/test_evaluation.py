@@ -2,14 +2,9 @@
 greedy seq2seq decoding."""
 import pandas as pd
 import pytest
-from tiny_runs import ENCODER, trained_run
+from tiny_runs import ENCODER
 
 from mtl_helpers import data, evaluation, models
-
-
-@pytest.fixture
-def trained():
-    return trained_run()
 
 
 def test_evaluate_returns_tidy_scores_above_chance(trained):

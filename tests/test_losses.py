@@ -1,15 +1,9 @@
 """Tests of the per-head losses: the backward LM's previous-word targets, and a bidirectional top-k LM loss
 computed by hand."""
 import numpy as np
-import pytest
-from tiny_runs import quick, toy_tasks
+from tiny_runs import quick
 
 from mtl_helpers import data, losses, models, training
-
-
-@pytest.fixture
-def toy():
-    return toy_tasks()
 
 
 def test_previous_words_shift_the_forward_targets():

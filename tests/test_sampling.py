@@ -3,15 +3,9 @@ sentences that share joint batches."""
 import numpy as np
 import pandas as pd
 import pytest
-from tiny_runs import TOY_SIZE, build, toy_tasks
+from tiny_runs import TOY_SIZE, build
 
 from mtl_helpers import data, sampling
-
-
-@pytest.fixture
-def toy():
-    return toy_tasks()
-
 
 SIZES = {"small": 100, "medium": 400, "large": 1600}
 

@@ -1,15 +1,10 @@
 """Tests of TrainConfig: every inconsistent or wrongly typed setting is a ValueError that names the fix."""
 import numpy as np
 import pytest
-from tiny_runs import quick, trained_run
+from tiny_runs import quick
 
 from mtl_helpers import train_config, training
 from mtl_helpers.training import TrainConfig
-
-
-@pytest.fixture
-def trained():
-    return trained_run()
 
 
 @pytest.mark.parametrize("change,match", [

@@ -11,19 +11,9 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from tiny_runs import ENCODER, REPO, build, quick, toy_tasks, trained_run
+from tiny_runs import ENCODER, REPO, build, quick
 
 from mtl_helpers import data, evaluation, losses, models, sampling, train_config, training, weighting
-
-
-@pytest.fixture
-def toy():
-    return toy_tasks()
-
-
-@pytest.fixture
-def trained():
-    return trained_run()
 
 
 # ------------------------------------------------------------------------------------------ train

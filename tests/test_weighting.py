@@ -4,20 +4,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-from tiny_runs import ENCODER, build, quick, toy_tasks, trained_run
+from tiny_runs import ENCODER, build, quick
 
 from mtl_helpers import data, losses, models, training, weighting
 from mtl_helpers.training import TrainConfig
-
-
-@pytest.fixture
-def toy():
-    return toy_tasks()
-
-
-@pytest.fixture
-def trained():
-    return trained_run()
 
 
 # ------------------------------------------------------------------------------------------ PCGrad
