@@ -104,6 +104,15 @@ def attempted(answer: Any) -> bool:
     return not (isinstance(answer, (dict, list, tuple, str, set)) and len(answer) == 0)
 
 
+def not_attempted(exercise: str, *, quiet: bool = False,
+                  todo: str = "Replace the placeholder with your answer and run the cell again.") -> bool:
+    """Say "not attempted yet" (and no hint) and return False: for a placeholder answer, or for a function the
+    student has not written yet (it still returns None)."""
+    if not quiet:
+        print(f"… Exercise {exercise}: not attempted yet. {todo}")
+    return False
+
+
 def attempt_first(exercise: str) -> Callable[[Check], Check]:
     """Make a checker print "not attempted yet" (and no hint) while its answer is still a placeholder, so
     that running a notebook top to bottom gives nothing away before the student has tried."""
@@ -111,10 +120,7 @@ def attempt_first(exercise: str) -> Callable[[Check], Check]:
         @functools.wraps(check)
         def run(answer: Any, *args: Any, quiet: bool = False, **kwargs: Any) -> bool:
             if not attempted(answer):
-                if not quiet:
-                    print(f"… Exercise {exercise}: not attempted yet. Replace the placeholder with your answer "
-                          "and run the cell again.")
-                return False
+                return not_attempted(exercise, quiet=quiet)
             return check(answer, *args, quiet=quiet, **kwargs)
         return run  # type: ignore[return-value]
     return wrap
@@ -127,9 +133,7 @@ def check_prediction(prediction: Any, comparison: Any, *, exercise: str, quiet: 
     True when the prediction matches what the seeds show. Either way it prints the measured interval and
     what it does and does not show, because a wrong prediction is where the lesson is."""
     if not attempted(prediction):
-        if not quiet:
-            print(f"… Exercise {exercise}: not attempted yet. Write your prediction BEFORE running the seeds.")
-        return False
+        return not_attempted(exercise, quiet=quiet, todo="Write your prediction BEFORE running the seeds.")
     given = str(prediction).strip().lower()
     given = {"no difference": "cannot tell", "same": "cannot tell", "neither": "cannot tell",
              "help": "helps", "hurt": "hurts"}.get(given, given)

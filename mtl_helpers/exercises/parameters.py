@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mtl_helpers.exercises.core import attempt_first, close, report
+from mtl_helpers.exercises.core import attempt_first, close, not_attempted, report
 
 # Exercise 1.1: sizes (vocabulary, embedding, units per direction, classes per task) on which the student's
 # formula is compared with a real hard-shared model; they differ in every argument so that a formula that
@@ -48,10 +48,7 @@ def check_hard_shared_parameters(answer: Any, *, quiet: bool = False) -> bool:
             return report(False, exercise="1.1", quiet=quiet,
                           hint=f"{call} raised {type(error).__name__}: {error}.")
         if given is None:
-            if not quiet:
-                print("… Exercise 1.1: not attempted yet. Replace `return None` with your formula and run the "
-                      "cell again.")
-            return False
+            return not_attempted("1.1", quiet=quiet, todo="Replace `return None` with your formula and run the cell again.")
         parts = _hard_shared_parts(vocab_size, embedding_dim, hidden_units, num_classes)
         expected = sum(parts.values())
         if close(given, expected, rel=0, abs_=0.5):
@@ -340,9 +337,7 @@ def check_hard_shared_model(answer: Any, *, sizes: dict[str, Any] | None = None,
     model = answer(sizes["vocab_size"], dict(sizes["tags_per_task"]), embedding_dim=sizes["embedding_dim"],
                    units=sizes["units"])
     if model is None:
-        if not quiet:
-            print("… Exercise 3.2: not attempted yet. Write the body of build_hard_shared and run the cell again.")
-        return False
+        return not_attempted("3.2", quiet=quiet, todo="Write the body of build_hard_shared and run the cell again.")
     problem = _hard_shared_problem(model, sizes)
     return report(problem is None, exercise="3.2", quiet=quiet, hint=problem or "")
 

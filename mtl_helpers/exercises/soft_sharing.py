@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mtl_helpers.exercises.core import attempt_first, attempted, close, report
+from mtl_helpers.exercises.core import attempt_first, attempted, close, not_attempted, report
 
 
 @attempt_first("2.2")
@@ -70,8 +70,8 @@ def _coupling_mistakes(towers: list[list[np.ndarray]], lam: float) -> dict[str, 
     }
 
 
-@attempt_first("4.1")
-def _coupling_verdict(result: Any, problem: str | None, *, quiet: bool = False) -> bool:
+def _coupling_verdict(problem: str | None, *, quiet: bool = False) -> bool:
+    """Exercise 4.1's line: correct when no problem was found, else the problem as the hint."""
     return report(problem is None, exercise="4.1", quiet=quiet, hint=problem or "")
 
 
@@ -91,34 +91,34 @@ def check_coupling_penalty(answer: Callable[[list, float], Any], *, quiet: bool 
             with tf.GradientTape() as tape:
                 result = answer(variables, lam)
         except Exception as error:  # noqa: BLE001 - the student's code: say what it raised, on which input
-            return _coupling_verdict(error, f"your function raised {type(error).__name__}: {error}. It gets a list of "
+            return _coupling_verdict(f"your function raised {type(error).__name__}: {error}. It gets a list of "
                                      "two towers (each a list of tf.Variables, matching shapes) and λ.", quiet=quiet)
         if not attempted(result):
-            return _coupling_verdict(result, None, quiet=quiet)
+            return not_attempted("4.1", quiet=quiet)
         expected = lam * sum(float(np.sum((a - b) ** 2)) for a, b in zip(*towers))
         try:
             value = np.asarray(result, dtype=np.float64)
         except (TypeError, ValueError):
             value = np.zeros(0)
         if value.shape != ():
-            return _coupling_verdict(result, f"return ONE number (a scalar tensor), not an array of shape "
+            return _coupling_verdict(f"return ONE number (a scalar tensor), not an array of shape "
                                      f"{value.shape}: add the per-weight terms up.", quiet=quiet)
         if not close(value, expected, rel=1e-4, abs_=1e-6):
             found = [why for why, wrong in _coupling_mistakes(towers, lam).items() if close(value, wrong, rel=1e-4)]
-            return _coupling_verdict(result, found[0] if found else (
+            return _coupling_verdict(found[0] if found else (
                 f"on a fixed pair of towers with λ = {lam} your function returns {float(value):.6g}, the formula "
                 f"{expected:.6g}: Ω = Σ_k Σ (W_k^(1) − W_k^(2))² over every paired weight, times λ."), quiet=quiet)
         gradients = tape.gradient(result, variables[0]) if tf.is_tensor(result) else [None]
         if any(g is None for g in gradients):
-            return _coupling_verdict(result, "the value is right, but no gradient reaches the weights: compute it with "
+            return _coupling_verdict("the value is right, but no gradient reaches the weights: compute it with "
                                      "TensorFlow ops (tf.square, tf.reduce_sum), not numpy or float(), so that the "
                                      "train step can differentiate it.", quiet=quiet)
         for g, a, b in zip(gradients, *towers):
             if not np.allclose(tf.convert_to_tensor(g).numpy(), 2 * lam * (a - b), rtol=1e-3, atol=1e-5):
-                return _coupling_verdict(result, "the value is right but its gradient is not 2λ(W^(1) − W^(2)): "
+                return _coupling_verdict("the value is right but its gradient is not 2λ(W^(1) − W^(2)): "
                                          "is part of it cut off from the tape (tf.stop_gradient, .numpy())?",
                                          quiet=quiet)
-    return _coupling_verdict(result, None, quiet=quiet)
+    return _coupling_verdict(None, quiet=quiet)
 
 
 def _stitch_cases() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -128,8 +128,8 @@ def _stitch_cases() -> list[tuple[np.ndarray, np.ndarray]]:
             (rng.uniform(0.0, 1.0, size=(3, 3)), rng.normal(size=(3, 2, 4, 6)))]
 
 
-@attempt_first("4.2")
-def _stitch_verdict(result: Any, problem: str | None, *, quiet: bool = False) -> bool:
+def _stitch_verdict(problem: str | None, *, quiet: bool = False) -> bool:
+    """Exercise 4.2's line: correct when no problem was found, else the problem as the hint."""
     return report(problem is None, exercise="4.2", quiet=quiet, hint=problem or "")
 
 
@@ -156,15 +156,15 @@ def check_stitch_mix(answer: Callable[[Any, Any], Any], *, quiet: bool = False) 
             try:
                 result = answer(unit.alpha, streams)
             except Exception as error:  # noqa: BLE001 - the student's code: say what it raised, on which input
-                return _stitch_verdict(error, f"your function raised {type(error).__name__}: {error}. It gets α "
+                return _stitch_verdict(f"your function raised {type(error).__name__}: {error}. It gets α "
                                        f"({num_tasks}×{num_tasks} tf.Variable) and the streams stacked as one "
                                        f"tensor of shape {tuple(stacked.shape)}.", quiet=quiet)
             if not attempted(result):
-                return _stitch_verdict(result, None, quiet=quiet)
+                return not_attempted("4.2", quiet=quiet)
             try:
                 result = tf.convert_to_tensor(result, tf.float32)
             except (TypeError, ValueError):
-                return _stitch_verdict(result, "return one tensor [T, B, L, D] (tf.stack a list of streams).",
+                return _stitch_verdict("return one tensor [T, B, L, D] (tf.stack a list of streams).",
                                        quiet=quiet)
             if result.shape == expected.shape:
                 score, reference = tf.reduce_sum(result * probe), tf.reduce_sum(expected * probe)
@@ -174,7 +174,7 @@ def check_stitch_mix(answer: Callable[[Any, Any], Any], *, quiet: bool = False) 
                     if tuple(result.shape) == tuple(stacked.shape[1:]) + (num_tasks,) else
                     f"shape {tuple(result.shape)} instead of {tuple(expected.shape)}: keep one mixed stream per task, "
                     "stacked on the first axis like the input")
-            return _stitch_verdict(result, hint + ".", quiet=quiet)
+            return _stitch_verdict(hint + ".", quiet=quiet)
         values = result.numpy()
         if not np.allclose(values, expected.numpy(), rtol=1e-4, atol=1e-5):
             transposed = np.einsum("ji,j...->i...", alpha, stacked)
@@ -182,14 +182,14 @@ def check_stitch_mix(answer: Callable[[Any, Any], Any], *, quiet: bool = False) 
                     if np.allclose(values, transposed, rtol=1e-4, atol=1e-5) else
                     "the values differ from models.CrossStitch: x̃_i = Σ_j α_ij x_j, with α as given (a "
                     "learned weight, not normalised, not a softmax); with α = I each x_i must come back unchanged")
-            return _stitch_verdict(result, hint + ".", quiet=quiet)
+            return _stitch_verdict(hint + ".", quiet=quiet)
         gradient = tape.gradient(score, unit.alpha)
         if gradient is None or not np.allclose(gradient.numpy(), tape.gradient(reference, unit.alpha).numpy(),
                                                rtol=1e-3, atol=1e-4):
-            return _stitch_verdict(result, "the values are right but the gradient with respect to α is not: compute "
+            return _stitch_verdict("the values are right but the gradient with respect to α is not: compute "
                                    "with TensorFlow ops on α itself (no .numpy(), no constant copy), so α can learn.",
                                    quiet=quiet)
-    return _stitch_verdict(result, None, quiet=quiet)
+    return _stitch_verdict(None, quiet=quiet)
 
 
 @attempt_first("4.3")
