@@ -20,175 +20,20 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import time
-import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from mtl_helpers.playground_settings import (  # noqa: F401 - re-exported: callers know them as playground.X
+    BASELINE,
+    PLAYGROUND_SAMPLINGS,
+    SHARING_MODES,
+    PlaygroundSettings,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mtl_helpers import evidence
-
-SHARING_MODES: tuple[str, ...] = ("none", "hard", "soft", "cross_stitch")
-PLAYGROUND_SAMPLINGS: tuple[str, ...] = ("proportional", "uniform", "temperature", "annealed", "all")
-BASELINE = "none"  # the single-task baseline: one model per task, trained in the same loop, same budget
-# PlaygroundSettings' numeric fields besides task_weights: (name, integer only, an example for the message).
-_PLAYGROUND_NUMBERS: tuple[tuple[str, bool, str], ...] = (
-    ("coupling_weight", False, "0.01"), ("shared_layers", True, "1"), ("fraction", False, "0.02"),
-    ("relatedness", False, "0.75"), ("num_layers", True, "1"), ("units", True, "8"), ("embedding_dim", True, "32"),
-    ("toy_size", True, "2500"), ("epochs", True, "6"), ("steps_per_epoch", True, "20"), ("learning_rate", False, "5e-3"),
-    ("seed", True, "0"), ("seeds", True, "3"))
-
-
-def _fast_or(full: Any, fast: Any) -> Any:
-    from mtl_helpers import config
-
-    return config.fast_or(full, fast)
-
-
-@dataclasses.dataclass(frozen=True)
-class PlaygroundSettings:
-    """Everything one playground run depends on (a frozen value, so equal settings give equal runs).
-
-    tasks: the first task is the MAIN task; ``fraction`` shrinks only its training split (0.02 of the
-    default 2,000 training sentences: 40 labels, the ledger's low-resource target). task_weights: one static
-    loss weight per task, in the order of ``tasks``. shared_layers: hard sharing only (0 = only the
-    embedding is shared). coupling_weight: λ of the soft-sharing penalty λ·Ω (soft only). seed: the first
-    seed; seeds: how many seeds (seed, seed + 1, …) each run trains, for a seed band and a paired interval.
-    """
-
-    sharing: str = "hard"
-    coupling_weight: float = 0.01
-    shared_layers: int = 1
-    task_weights: tuple[float, ...] = (1.0, 1.0)
-    sampling: str = "uniform"
-    fraction: float = 0.02
-    relatedness: float = 1.0
-    tasks: tuple[str, ...] = ("toy_sentiment", "toy_topic")
-    encoder: str = "bilstm"
-    num_layers: int = 1
-    units: int = 8
-    embedding_dim: int = 32
-    toy_size: int = 2500
-    epochs: int = dataclasses.field(default_factory=lambda: _fast_or(6, 2))
-    steps_per_epoch: int = dataclasses.field(default_factory=lambda: _fast_or(20, 10))
-    learning_rate: float = 5e-3
-    seed: int = 0
-    seeds: int = 1
-
-    def __post_init__(self) -> None:
-        self.check_types()
-
-    def check_types(self) -> None:
-        """Raise ValueError naming the field and the fix for a numeric setting of the wrong type (a string such
-        as "0.5", a bool, a float where a count goes). Runs on construction; :meth:`validate` checks the ranges."""
-        from mtl_helpers.config import is_integer, is_number
-
-        for name, integer, example in _PLAYGROUND_NUMBERS:
-            value = getattr(self, name)
-            if not (is_integer(value) if integer else is_number(value)):
-                raise ValueError(f"PlaygroundSettings.{name} must be {'an integer' if integer else 'a number'}, "
-                                 f"got {value!r} ({type(value).__name__}); pass e.g. {name}={example}.")
-        if isinstance(self.task_weights, str) or not all(is_number(w) for w in self.task_weights):
-            raise ValueError(f"PlaygroundSettings.task_weights must be a tuple of numbers, one per task, got "
-                             f"{self.task_weights!r}; pass e.g. task_weights=(1.0, 0.5).")
-
-    def validate(self) -> None:
-        """Raise ValueError naming the bad setting and how to fix it."""
-        self.check_types()
-        for name in ("num_layers", "units", "embedding_dim", "toy_size", "epochs", "steps_per_epoch", "seeds"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 1.")
-        if self.seed < 0:
-            raise ValueError(f"seed={self.seed!r} must be >= 0; pass e.g. seed=0.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate={self.learning_rate!r} must be > 0; pass e.g. learning_rate=5e-3.")
-        if self.sharing not in SHARING_MODES:
-            raise ValueError(f"sharing={self.sharing!r} is unknown; use one of {SHARING_MODES}.")
-        if self.sampling not in PLAYGROUND_SAMPLINGS:
-            raise ValueError(f"sampling={self.sampling!r} is unknown; use one of {PLAYGROUND_SAMPLINGS}.")
-        if len(self.tasks) < 2 or len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"tasks={self.tasks!r}: give at least two different task names, "
-                             "e.g. ('toy_sentiment', 'toy_topic').")
-        if len(self.task_weights) != len(self.tasks) or any(w < 0 for w in self.task_weights):
-            raise ValueError(f"task_weights={self.task_weights!r}: give one weight >= 0 per task "
-                             f"({len(self.tasks)} tasks: {self.tasks}).")
-        if not 0 < sum(self.task_weights):
-            raise ValueError("task_weights are all 0, so nothing would be trained; give some task a weight > 0.")
-        if not 0.0 <= self.relatedness <= 1.0:
-            raise ValueError(f"relatedness={self.relatedness!r} must be in [0, 1] (0 unrelated, 1 related).")
-        if not 0.0 < self.fraction <= 1.0:
-            raise ValueError(f"fraction={self.fraction!r} must be in (0, 1]; e.g. 0.02 keeps 2% of "
-                             "the main task's training sentences.")
-        if not 0 <= self.shared_layers <= self.num_layers:
-            raise ValueError(f"shared_layers={self.shared_layers!r} must be in 0..num_layers={self.num_layers}; "
-                             "lower it or raise num_layers.")
-        if not self.coupling_weight >= 0:
-            raise ValueError(f"coupling_weight λ={self.coupling_weight!r} must be >= 0 (0 = no coupling).")
-
-    @property
-    def seed_list(self) -> list[int]:
-        """The seeds a run trains: seed, seed + 1, …, seed + seeds − 1."""
-        return list(range(self.seed, self.seed + self.seeds))
-
-    def describe(self) -> str:
-        """One line naming the settings that matter for this sharing mode (λ only for soft, …)."""
-        parts = [f"sharing={self.sharing}"]
-        if self.sharing == "soft":
-            parts.append(f"λ={self.coupling_weight:g}")
-        if self.sharing == "hard":
-            parts.append(f"shared layers={self.shared_layers}/{self.num_layers}")
-        weights = ",".join(f"{w:g}" for w in self.task_weights)
-        parts += [f"weights=({weights})", f"sampling={self.sampling}", f"fraction={self.fraction:g}",
-                  f"relatedness={self.relatedness:g}"]
-        return " ".join(parts)
-
-    def to_query(self) -> str:
-        """The whole state as a URL query string (every field, tuples comma-separated, floats exact): paste it
-        back into :meth:`from_query`, or append it to the Voilà address (``…/08_playground.ipynb?sharing=hard&…``)."""
-        def text(value: Any) -> str:
-            if isinstance(value, tuple):
-                return ",".join(text(v) for v in value)
-            return repr(value) if isinstance(value, float) else str(value)
-
-        return urllib.parse.urlencode({f.name: text(getattr(self, f.name)) for f in dataclasses.fields(self)},
-                                      safe=",")
-
-    def code(self) -> str:
-        """A runnable snippet that reproduces this run (the setting and its baseline on the same seeds)."""
-        return ("from mtl_helpers.playground import PlaygroundSettings, playground_compare\n\n"
-                f"settings = PlaygroundSettings.from_query({self.to_query()!r})\n"
-                "result = playground_compare(settings)  # the setting and sharing='none', seed by seed\n"
-                "print(result.gain_line())\n")
-
-    @classmethod
-    def from_query(cls, query: str) -> PlaygroundSettings:
-        """Settings from :meth:`to_query`'s string (a leading ``?`` or a whole URL is fine). Fields it does not
-        name keep their defaults; an unknown field or a bad value is a ValueError naming it."""
-        if not isinstance(query, str):
-            raise ValueError(f"query must be a string such as 'sharing=hard&relatedness=0', got {type(query).__name__}.")
-        query = query.split("?", 1)[1] if "?" in query else query
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        defaults = cls()
-        values: dict[str, Any] = {}
-        for name, text in urllib.parse.parse_qsl(query, keep_blank_values=True):
-            if name not in fields:
-                raise ValueError(f"unknown playground setting {name!r} in the query; use only {', '.join(fields)}.")
-            default = getattr(defaults, name)
-            listed = isinstance(default, tuple)
-            kind = type(default[0]) if listed else type(default)  # int, float or str
-            try:
-                values[name] = tuple(kind(part) for part in text.split(",") if part) if listed else kind(text)
-            except ValueError:
-                what = f"a comma-separated list of {kind.__name__}" if listed else f"an {kind.__name__}" \
-                    if kind is int else f"a {kind.__name__}"
-                example = ",".join(map(str, default)) if listed else default
-                raise ValueError(f"setting {name}={text!r} in the query is not {what}; pass e.g. {name}={example}."
-                                 ) from None
-        settings = dataclasses.replace(defaults, **values)
-        settings.validate()
-        return settings
-
 
 def playground_tasks(settings: PlaygroundSettings, seed: int | None = None) -> dict:
     """The toy tasks of a run: same seed and relatedness for all; only the main task's train is cut."""
@@ -203,30 +48,109 @@ def playground_tasks(settings: PlaygroundSettings, seed: int | None = None) -> d
 
 _RUN_CACHE: dict = {}
 _RUN_CACHE_SIZE = 64
+_ENGINES: dict = {}  # one StackedTrainer per set of model shapes: its compiled step is traced once
+_ENGINES_SIZE = 6
+_INITIAL: dict = {}  # a fresh model's weights per (model shape, seed): a new run only assigns them
+_INITIAL_SIZE = 256
+_VOCAB_BLOCK = 128  # embedding rows are padded to a multiple of this, so a new relatedness keeps the shapes
 
 
-def _main_curve(dev: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
-    """The rows of a trainer's dev frame that hold each task's main metric: epoch, task, metric, value."""
-    return dev[dev.metric == dev.task.map(main)][["epoch", "task", "metric", "value"]].reset_index(drop=True)
+def _remember(cache: dict, size: int, key: Any, value: Any) -> None:
+    while len(cache) >= size:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
+def eval_every(settings: PlaygroundSettings) -> int:
+    """Steps between two dev scores of a run: about 4 points per epoch (the largest divisor of
+    steps_per_epoch that is at most a quarter of it), so the curves grow while a run trains."""
+    target = max(1, settings.steps_per_epoch // 4)
+    return max(d for d in range(1, target + 1) if settings.steps_per_epoch % d == 0)
+
+
+def _model_key(settings: PlaygroundSettings, vocab_size: int) -> tuple:
+    """What a model's shapes and compiled step depend on (not the seed, data or task weights)."""
+    return (settings.sharing, settings.shared_layers if settings.sharing == "hard" else None,
+            settings.coupling_weight if settings.sharing == "soft" else None, settings.tasks, settings.encoder,
+            settings.num_layers, settings.units, settings.embedding_dim, vocab_size)
+
+
+def _build(settings: PlaygroundSettings, tasks: dict, vocab_size: int, vocab: Any) -> Any:
+    from mtl_helpers import models
+
+    encoder = models.EncoderConfig(vocab_size=vocab_size, kind=settings.encoder, embedding_dim=settings.embedding_dim,
+                                   hidden_units=settings.units, num_layers=settings.num_layers, dropout=0.0,
+                                   num_heads=2)
+    return models.build_model(
+        [models.TaskSpec.from_task(task, vocab) for task in tasks.values()], encoder, sharing=settings.sharing,
+        shared_layers=settings.shared_layers if settings.sharing == "hard" else None,
+        coupling_weight=settings.coupling_weight if settings.sharing == "soft" else 0.0, seed=settings.seed)
+
+
+def _train_config(settings: PlaygroundSettings) -> Any:
+    from mtl_helpers import training
+
+    return training.TrainConfig(
+        epochs=settings.epochs, steps_per_epoch=settings.steps_per_epoch, learning_rate=settings.learning_rate,
+        sampling=settings.sampling, task_weights=dict(zip(settings.tasks, map(float, settings.task_weights))),
+        seed=settings.seed, progress=False)
+
+
+def train_together(runs: Sequence[PlaygroundSettings],
+                   on_eval: Callable[[list[pd.DataFrame]], None] | None = None) -> list[pd.DataFrame]:
+    """Train every single-seed setting of ``runs`` side by side in one compiled step (mtl_helpers.stacked) and
+    return their dev curves (columns epoch, task, metric, value; epoch is fractional: a point every
+    :func:`eval_every` steps). ``on_eval`` gets the curves so far at every point.
+
+    Runs must share the budget (epochs, steps_per_epoch) and sampling="all" or not. The compiled step, the
+    models and their initial weights are kept between calls, so a second call with the same shapes trains at
+    once; run k's numbers depend only on its own settings (the same as training it alone).
+    """
+    from mtl_helpers import data, stacked
+
+    runs = list(runs)
+    for one in runs:
+        one.validate()
+    tasks = [playground_tasks(one) for one in runs]
+    vocabs = [data.Vocabulary.from_tasks(t) for t in tasks]
+    sizes = [-(-len(v) // _VOCAB_BLOCK) * _VOCAB_BLOCK for v in vocabs]
+    keys = [_model_key(one, size) for one, size in zip(runs, sizes)]
+    engine_key = (tuple(keys), runs[0].sampling == "all", runs[0].learning_rate)
+    initial = []
+    for one, key, task, size, vocab in zip(runs, keys, tasks, sizes, vocabs):
+        if (key, one.seed) not in _INITIAL:
+            _remember(_INITIAL, _INITIAL_SIZE, (key, one.seed), _build(one, task, size, vocab).get_weights())
+        initial.append(_INITIAL[key, one.seed])
+    if engine_key not in _ENGINES:
+        models = [_build(one, task, size, vocab) for one, task, size, vocab in zip(runs, tasks, sizes, vocabs)]
+        _remember(_ENGINES, _ENGINES_SIZE, engine_key, stacked.StackedTrainer(
+            models, learning_rate=runs[0].learning_rate, joint=runs[0].sampling == "all"))
+    engine = _ENGINES[engine_key]
+    copies = [stacked.Copy(model, task, _train_config(one), vocab)
+              for model, task, one, vocab in zip(engine.models, tasks, runs, vocabs)]
+
+    def curves(dev: pd.DataFrame) -> list[pd.DataFrame]:
+        return [dev[dev.run == k][["epoch", "task", "metric", "value"]].reset_index(drop=True)
+                for k in range(len(runs))]
+
+    hook = None if on_eval is None else (lambda step, dev: on_eval(curves(dev)))
+    out = curves(engine.run(copies, initial, eval_every=eval_every(runs[0]), on_eval=hook))
+    for curve, one, task in zip(out, runs, tasks):
+        curve.attrs.update(settings=one, train_sizes={name: len(t.train) for name, t in task.items()})
+    return out
 
 
 def playground_run(settings: PlaygroundSettings | None = None, *, use_cache: bool = True,
-                   on_epoch: Callable[[pd.DataFrame], None] | None = None) -> pd.DataFrame:
-    """Train a small multi-task model with ``settings`` (on ``settings.seed``) and return its dev curve, one
-    row per epoch × task.
+                   on_eval: Callable[[pd.DataFrame], None] | None = None) -> pd.DataFrame:
+    """Train a small multi-task model with ``settings`` (on ``settings.seed``) and return its dev curve: the
+    main metric of every task, a point every :func:`eval_every` steps (columns epoch, task, metric, value;
+    epoch = steps / steps_per_epoch).
 
-    ``on_epoch`` is called with the curve so far after every trained epoch (training.train's hook: it changes
-    no number), so a plot can grow while the run trains; a cached result returns at once without calling it.
-    Columns: epoch, task, metric (the task's main metric), value. ``frame.attrs`` holds ``seconds``
-    (wall time of the run that computed it), ``settings``, ``train_sizes`` and ``cached``. Deterministic
-    for a seed, so results are kept per settings (the last 64): going back to earlier settings is instant.
-    Calls ``keras.backend.clear_session()`` first: without it every retrain in a long-lived kernel gets
-    slower (Keras/TF global state grows with every model built).
+    ``on_eval`` is called with the curve so far at every point (it changes no number), so a plot can grow while
+    the run trains; a cached result returns at once without calling it. ``frame.attrs`` holds ``seconds``
+    (wall time of the run that computed it), ``settings``, ``train_sizes`` and ``cached``. Deterministic for
+    a seed, so results are kept per settings (the last 64): going back to earlier settings is instant.
     """
-    import keras
-
-    from mtl_helpers import data, metrics, models, training
-
     settings = settings or PlaygroundSettings()
     settings.validate()
     key = dataclasses.replace(settings, seeds=1)  # one run trains one seed
@@ -234,30 +158,11 @@ def playground_run(settings: PlaygroundSettings | None = None, *, use_cache: boo
         frame = _RUN_CACHE[key].copy()
         frame.attrs["cached"] = True
         return frame
-    keras.backend.clear_session()
     start = time.perf_counter()
-    tasks = playground_tasks(settings)
-    vocab = data.Vocabulary.from_tasks(tasks)
-    encoder = models.EncoderConfig(vocab_size=len(vocab), kind=settings.encoder,
-                                   embedding_dim=settings.embedding_dim, hidden_units=settings.units,
-                                   num_layers=settings.num_layers, dropout=0.0, num_heads=2)
-    model = models.build_model(
-        [models.TaskSpec.from_task(task, vocab) for task in tasks.values()], encoder, sharing=settings.sharing,
-        shared_layers=settings.shared_layers if settings.sharing == "hard" else None,
-        coupling_weight=settings.coupling_weight if settings.sharing == "soft" else 0.0, seed=settings.seed)
-    config = training.TrainConfig(
-        epochs=settings.epochs, steps_per_epoch=settings.steps_per_epoch, learning_rate=settings.learning_rate,
-        sampling=settings.sampling, task_weights=dict(zip(settings.tasks, map(float, settings.task_weights))),
-        seed=settings.seed, progress=False)
-    main = {name: metrics.main_metric(task.kind, task.labels)[0] for name, task in tasks.items()}
-    hook = None if on_epoch is None else (lambda epoch, dev: on_epoch(_main_curve(dev, main)))
-    frame = _main_curve(training.train(model, tasks, vocab, config, on_epoch=hook).dev, main)
-    frame.attrs.update(seconds=time.perf_counter() - start, settings=key, cached=False,
-                       train_sizes={name: len(task.train) for name, task in tasks.items()})
+    frame = train_together([key], None if on_eval is None else (lambda curves: on_eval(curves[0])))[0]
+    frame.attrs.update(seconds=time.perf_counter() - start, cached=False)
     if use_cache:
-        while len(_RUN_CACHE) >= _RUN_CACHE_SIZE:
-            _RUN_CACHE.pop(next(iter(_RUN_CACHE)))
-        _RUN_CACHE[key] = frame.copy()
+        _remember(_RUN_CACHE, _RUN_CACHE_SIZE, key, frame.copy())
     return frame
 
 
@@ -329,58 +234,92 @@ class PlaygroundResult:
 
 
 def _streams(run: Callable[..., pd.DataFrame]) -> bool:
-    """Whether ``run`` takes an ``on_epoch`` keyword (playground_run does; a plain ``run(settings)`` does not)."""
+    """Whether ``run`` takes an ``on_eval`` keyword (playground_run does; a plain ``run(settings)`` does not)."""
     try:
         parameters = inspect.signature(run).parameters.values()
     except (TypeError, ValueError):  # a builtin or C callable without a signature
         return False
-    return any(p.name == "on_epoch" or p.kind is p.VAR_KEYWORD for p in parameters)
+    return any(p.name == "on_eval" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+_COLUMNS = ["setup", "seed", "epoch", "task", "metric", "value"]
+
+
+def _runs_of(settings: PlaygroundSettings) -> list[tuple[int, str, PlaygroundSettings]]:
+    """(seed, setup, one-seed settings) of a comparison: per seed the baseline, then the chosen setting."""
+    return [(seed, setup, dataclasses.replace(settings, sharing=sharing, seed=seed, seeds=1))
+            for seed in settings.seed_list for setup, sharing in (("baseline", BASELINE), ("chosen", settings.sharing))]
+
+
+def _result(settings: PlaygroundSettings, runs: list, curves: Sequence[pd.DataFrame | None], done: Sequence[bool],
+            seconds: float, cached: bool) -> PlaygroundResult:
+    """The result so far: every run's curve so far; a score for the runs that are ``done``."""
+    import pandas as pd
+
+    frames = [c.assign(setup=setup, seed=seed) for (seed, setup, _), c in zip(runs, curves) if c is not None]
+    scores: dict[str, dict[int, float]] = {"chosen": {}, "baseline": {}}
+    for (seed, setup, _), curve, finished in zip(runs, curves, done):
+        if finished and curve is not None:
+            scores[setup][seed] = main_score(curve, settings.tasks[0])
+    curves_frame = pd.concat(frames, ignore_index=True)[_COLUMNS] if frames else pd.DataFrame(columns=_COLUMNS)
+    return PlaygroundResult(settings, curves_frame, scores, seconds, cached)
 
 
 def playground_compare(settings: PlaygroundSettings | None = None,
-                       run: Callable[..., pd.DataFrame] = playground_run,
+                       run: Callable[..., pd.DataFrame] | None = None,
                        progress: Callable[[PlaygroundResult], None] | None = None) -> PlaygroundResult:
     """Train the single-task baseline (same settings, ``sharing="none"``) and ``settings`` on every seed of
-    ``settings.seed_list``, seed by seed, baseline first (it is shared by every sharing mode, so after a
-    change of mode it usually comes from the cache).
+    ``settings.seed_list``: all of them side by side in one compiled step (:func:`train_together`), or, with a
+    ``run`` function (a stand-in in tests, or your own), one by one, baseline first.
 
-    ``progress`` is called with a partial result after every epoch of every run (the run in progress adds
-    its curve so far; its score comes when it finishes), except after the last epoch of the last run, whose
-    complete result is returned: a UI redraws while training runs. A ``run`` without an ``on_epoch``
-    keyword (a plain ``run(settings)``) reports only after each finished run; a cached run reports once."""
-    import pandas as pd
-
+    ``progress`` is called with a partial result at every dev point before the last (all runs' curves so
+    far, side by side; with a ``run``, after each point of each run and after each finished run), so a UI
+    redraws while training runs. Runs already in the cache are not trained again; when all are, the result
+    comes at once. A ``run`` without an ``on_eval`` keyword reports only after each finished run.
+    """
     settings = settings or PlaygroundSettings()
     settings.validate()
-    frames: list[pd.DataFrame] = []
-    scores: dict[str, dict[int, float]] = {"chosen": {}, "baseline": {}}
-    seconds, cached = 0.0, True
-    columns = ["setup", "seed", "epoch", "task", "metric", "value"]
-    runs = [(seed, setup, sharing) for seed in settings.seed_list
-            for setup, sharing in (("baseline", BASELINE), ("chosen", settings.sharing))]
+    runs = _runs_of(settings)
+    if run is None:
+        return _compare_together(settings, runs, progress)
+    curves: list[pd.DataFrame | None] = [None] * len(runs)
+    done = [False] * len(runs)
+    spent = {"seconds": 0.0, "cached": True}
     streaming = progress is not None and _streams(run)
+    for i, (_, _, one) in enumerate(runs):
+        def point(curve: pd.DataFrame, i: int = i) -> None:
+            if progress is not None and curve.epoch.max() < settings.epochs:  # the last comes with the score
+                progress(_result(settings, runs, [*curves[:i], curve, *curves[i + 1:]], done, spent["seconds"],
+                                 False))
 
-    def partial(extra: list[pd.DataFrame]) -> PlaygroundResult:
-        return PlaygroundResult(settings, pd.concat(frames + extra, ignore_index=True)[columns],
-                                {k: dict(v) for k, v in scores.items()}, seconds, cached)
-
-    result = None
-    for i, (seed, setup, sharing) in enumerate(runs):
-        def epoch_done(curve: pd.DataFrame, setup: str = setup, seed: int = seed) -> None:
-            if curve.epoch.max() < settings.epochs:  # the last epoch is reported with the run's score
-                progress(partial([curve.assign(setup=setup, seed=seed)]))
-
-        one = dataclasses.replace(settings, sharing=sharing, seed=seed, seeds=1)
-        curve = run(one, on_epoch=epoch_done) if streaming else run(one)
-        cached = cached and bool(curve.attrs.get("cached"))
-        seconds += 0.0 if curve.attrs.get("cached") else float(curve.attrs.get("seconds", 0.0))
-        frames.append(curve.assign(setup=setup, seed=seed))
-        scores[setup][seed] = main_score(curve, settings.tasks[0])
-        result = partial([])
+        curve = run(one, on_eval=point) if streaming else run(one)
+        spent["cached"] = spent["cached"] and bool(curve.attrs.get("cached"))
+        spent["seconds"] += 0.0 if curve.attrs.get("cached") else float(curve.attrs.get("seconds", 0.0))
+        curves[i], done[i] = curve, True
         if progress is not None and i < len(runs) - 1:
-            progress(result)
-    assert result is not None
-    return result
+            progress(_result(settings, runs, curves, done, spent["seconds"], bool(spent["cached"])))
+    return _result(settings, runs, curves, done, spent["seconds"], bool(spent["cached"]))
+
+
+def _compare_together(settings: PlaygroundSettings, runs: list,
+                      progress: Callable[[PlaygroundResult], None] | None) -> PlaygroundResult:
+    """playground_compare's default: the cache, else every run side by side (then cached one by one)."""
+    keys = [one for _, _, one in runs]
+    if all(key in _RUN_CACHE for key in keys):
+        curves = [_RUN_CACHE[key].copy() for key in keys]
+        return _result(settings, runs, curves, [True] * len(runs), 0.0, True)
+    start = time.perf_counter()
+
+    def point(partial: list[pd.DataFrame]) -> None:
+        if progress is not None and partial[0].epoch.max() < settings.epochs:
+            progress(_result(settings, runs, list(partial), [False] * len(runs), time.perf_counter() - start, False))
+
+    curves = train_together(keys, point)
+    seconds = time.perf_counter() - start
+    for key, curve in zip(keys, curves):
+        curve.attrs.update(seconds=seconds / len(keys), cached=False)
+        _remember(_RUN_CACHE, _RUN_CACHE_SIZE, key, curve.copy())
+    return _result(settings, runs, curves, [True] * len(runs), seconds, False)
 
 
 def playground_sweep(relatedness: Sequence[float] = (0.0, 1.0), sharings: Sequence[str] = ("none", "hard"),

@@ -1,8 +1,7 @@
 """Widget UIs for the notebooks: pure logic functions and thin ipywidgets builders on top."""
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mtl_helpers.playground import (  # noqa: F401 - re-exported: the notebooks call widgets.playground_…
@@ -17,6 +16,17 @@ from mtl_helpers.playground import (  # noqa: F401 - re-exported: the notebooks 
     playground_tasks,
     sweep_gains,
     sweep_table,
+)
+from mtl_helpers.playground_ui import (  # noqa: F401 - re-exported: notebook 08 calls widgets.build_playground
+    FRACTIONS,
+    PROBE_OUTPUT_CLASS,
+    PROBE_SLIDER_CLASS,
+    build_grid_explorer,
+    build_playground,
+    build_sweep_explorer,
+    playground_figure,
+    score_line,
+    sweep_figure,
 )
 
 # --- Parameter counts ---
@@ -295,259 +305,3 @@ def lambda_slider(sweep: pd.DataFrame) -> ipywidgets.VBox:
     slider.observe(show, names="value")
     show()
     return ipywidgets.VBox([slider, output])
-
-
-# --- The playground ---
-# Retrain a small multi-task model and its single-task baseline on toy data for every change of
-# a control, and explore a precomputed relatedness × sharing sweep. The training logic lives in
-# mtl_helpers.playground (re-exported here for the notebooks); this part only reads controls and draws.
-
-
-# CSS classes the browser test (tests/test_browser.py) looks for: the slider it moves, the output it reads.
-PROBE_SLIDER_CLASS = "playground-probe-slider"
-PROBE_OUTPUT_CLASS = "playground-probe-output"
-FRACTIONS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)  # the main-task data slider
-
-
-def score_line(result: PlaygroundResult) -> str:
-    """The one-line summary the playground prints: the main task's final dev score of the chosen setting
-    and of its baseline (mean over the seeds), the settings, the time taken."""
-    chosen, baseline = (f"{sum(result.scores[s].values()) / len(result.scores[s]):.3f}" if result.scores[s] else "…"
-                        for s in ("chosen", "baseline"))
-    when = ("training…" if not result.complete else "cached result" if result.cached
-            else f"trained in {result.seconds:.1f} s")
-    seeds = result.settings.seed_list
-    seed_words = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}-{seeds[-1]}"
-    return (f"{result.main_task} dev score {chosen} (baseline none {baseline}) | "
-            f"{result.settings.describe()} {seed_words} | {when}")
-
-
-def playground_figure(result: PlaygroundResult, figure: Any = None):
-    """Left: the main task's dev score per epoch, chosen setting against the single-task baseline (mean line,
-    a band from the lowest to the highest seed); right: the final score of each seed, paired by a line.
-    With ``figure`` (an earlier one) it is cleared and redrawn in place, keeping its layout: the cheap redraw
-    while training (tight_layout is most of a redraw's cost, so only a new figure computes it)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    main = result.curves[result.curves.task == result.main_task]
-    fresh = figure is None
-    if fresh:
-        figure = plt.figure(figsize=(9, 3.4))
-        plt.close(figure)
-    layout = {k: getattr(figure.subplotpars, k) for k in ("left", "right", "bottom", "top", "wspace", "hspace")}
-    figure.clear()  # also resets the layout: put it back
-    figure.subplots_adjust(**layout)
-    lines, seeds = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
-    colors = {"chosen": "tab:orange", "baseline": "tab:blue"}
-    names = {"chosen": f"sharing={result.settings.sharing}", "baseline": "single-task (none)"}
-    for setup in ("baseline", "chosen"):
-        part = main[main.setup == setup]
-        if part.empty:  # a partial result: this setup is still training
-            continue
-        rows = part.groupby("epoch").value
-        mean, low, high = rows.mean(), rows.min(), rows.max()
-        lines.plot(mean.index, mean.values, marker="o", color=colors[setup], label=names[setup])
-        if part.seed.nunique() > 1:
-            lines.fill_between(mean.index, low.values, high.values, color=colors[setup], alpha=0.2)
-    lines.xaxis.set_major_locator(MaxNLocator(integer=True))
-    values = main.value
-    lines.set_ylim(max(0.0, values.min() - 0.05), min(1.0, values.max() + 0.05))
-    lines.set_xlabel("epoch", fontsize=11)
-    lines.set_ylabel(f"{result.main_task} dev {main.metric.iloc[0]}", fontsize=11)
-    lines.set_title("main task, during training", fontsize=11)
-    lines.legend(fontsize=9, loc="lower right")
-    for seed in result.paired_seeds:
-        pair = [result.scores["baseline"][seed], result.scores["chosen"][seed]]
-        seeds.plot([0, 1], pair, color="grey", alpha=0.6, marker="o")
-    seeds.set_xticks([0, 1], ["none", result.settings.sharing])
-    seeds.set_xlim(-0.4, 1.4)
-    seeds.set_ylim(*lines.get_ylim())
-    seeds.set_title("final score, per seed", fontsize=11)
-    figure.suptitle(result.settings.describe(), fontsize=9)
-    if fresh:
-        figure.tight_layout()
-    return figure
-
-
-def sweep_figure(sweep: pd.DataFrame, task: str | None = None):
-    """Dev score against relatedness, one line per sharing mode (task=None: mean over tasks), mean over seeds."""
-    import matplotlib.pyplot as plt
-
-    table = sweep_table(sweep, task)
-    figure, axis = plt.subplots(figsize=(5.5, 3.4))
-    plt.close(figure)
-    for sharing in table.columns:
-        axis.plot(table.index, table[sharing], marker="o", label=sharing)
-    axis.set_xlabel("relatedness of the toy tasks", fontsize=11)
-    axis.set_ylabel("final dev score", fontsize=11)
-    axis.set_title(f"{task or 'mean over tasks'}: score vs relatedness", fontsize=11)
-    axis.legend(fontsize=9, title="sharing", loc="best")
-    figure.tight_layout()
-    return figure
-
-
-def build_playground(settings: PlaygroundSettings | None = None,
-                     run: Callable[[PlaygroundSettings], pd.DataFrame] = playground_run) -> ipywidgets.Widget:
-    """Controls for every PlaygroundSettings knob; each change retrains the chosen setting AND its
-    single-task baseline on the same seeds (playground_compare) and redraws after every epoch of every run
-    (one figure, redrawn in place; a ``run`` without an ``on_epoch`` keyword redraws after each run).
-
-    "new seed" moves to seeds never shown (a fresh initialisation and subsample); the settings string
-    under the controls (PlaygroundSettings.to_query) restores the whole state when pasted back.
-    ``widget.settings()`` reads the controls, ``widget.last`` is the last PlaygroundResult."""
-    import ipywidgets as w
-    from IPython.display import display
-
-    settings = settings or PlaygroundSettings()
-    settings.validate()
-    style, layout = {"description_width": "130px"}, w.Layout(width="420px")
-
-    def slider(kind, value, low, high, step, description, fmt=None):
-        extra = {"readout_format": fmt} if fmt else {}
-        return kind(value=value, min=low, max=high, step=step, description=description, style=style,
-                    layout=layout, continuous_update=False, **extra)
-
-    fractions = sorted(set(FRACTIONS) | {settings.fraction})
-    controls: dict[str, w.Widget] = {
-        "sharing": w.ToggleButtons(options=SHARING_MODES, value=settings.sharing, description="sharing",
-                                   style={**style, "button_width": "95px"}),
-        "coupling_weight": w.FloatLogSlider(value=max(settings.coupling_weight, 1e-4), base=10, min=-4, max=0,
-                                            step=0.5, description="λ (soft)", style=style, layout=layout,
-                                            continuous_update=False, readout_format=".0e"),
-        "shared_layers": slider(w.IntSlider, settings.shared_layers, 0, settings.num_layers, 1,
-                                "shared layers (hard)"),
-        "sampling": w.Dropdown(options=PLAYGROUND_SAMPLINGS, value=settings.sampling, description="task sampling",
-                               style=style, layout=layout),
-        "fraction": w.SelectionSlider(options=[(f"{f:g}", f) for f in fractions], value=settings.fraction,
-                                      description=f"{settings.tasks[0]} data", style=style, layout=layout,
-                                      continuous_update=False),
-        "relatedness": slider(w.FloatSlider, settings.relatedness, 0.0, 1.0, 0.25, "relatedness", ".2f"),
-        "seed": w.BoundedIntText(value=settings.seed, min=0, max=10**6, description="first seed", style=style,
-                                 layout=w.Layout(width="220px")),
-        "seeds": slider(w.IntSlider, settings.seeds, 1, 5, 1, "seeds (band)"),
-    }
-    weights = [slider(w.FloatSlider, value, 0.0, 2.0, 0.25, f"weight {task}", ".2f")
-               for task, value in zip(settings.tasks, settings.task_weights)]
-    new_seed = w.Button(description="new seed", tooltip="train again from a fresh initialisation and subsample")
-    show_code = w.Button(description="show code", tooltip="print a snippet that reproduces this run")
-    code = w.Output()
-    controls["fraction"].add_class(PROBE_SLIDER_CLASS)
-    output = w.Output()
-    output.add_class(PROBE_OUTPUT_CLASS)
-    status = w.HTML()
-    query = w.Text(value=settings.to_query(), description="settings", style={"description_width": "60px"},
-                   layout=w.Layout(width="85%"), continuous_update=False)
-    syncing = {"on": False}  # True while the settings string and the controls write each other: one retrain
-    state = {"base": settings, "figure": None}  # base: what the controls do not show (epochs, sizes, …)
-
-    def current() -> PlaygroundSettings:
-        values = {name: control.value for name, control in controls.items()}
-        values["task_weights"] = tuple(float(s.value) for s in weights)
-        return dataclasses.replace(state["base"], **values)
-
-    def draw(result: PlaygroundResult) -> None:
-        box.last = result
-        state["figure"] = playground_figure(result, state["figure"])
-        output.clear_output(wait=True)
-        with output:
-            print(score_line(result))
-            print(result.gain_line())
-            display(state["figure"])
-
-    def retrain(change: dict | None = None) -> None:
-        if syncing["on"]:
-            return
-        try:
-            chosen = current()
-            chosen.validate()
-        except ValueError as error:  # e.g. all task weights 0: say so instead of a traceback
-            status.value = f"<b>cannot train:</b> {error}"
-            return
-        controls["coupling_weight"].disabled = chosen.sharing != "soft"
-        controls["shared_layers"].disabled = chosen.sharing != "hard"
-        syncing["on"] = True  # showing the string must not restore from it
-        query.value = chosen.to_query()
-        syncing["on"] = False
-        status.value = "<i>training…</i>"
-        result = playground_compare(chosen, run=run, progress=draw)
-        draw(result)
-        status.value = score_line(result).rsplit(" | ", 1)[-1]
-
-    def restore(change: dict) -> None:
-        if syncing["on"]:
-            return
-        try:
-            chosen = PlaygroundSettings.from_query(change["new"])
-            if chosen.tasks != settings.tasks:
-                raise ValueError(f"this playground trains {settings.tasks}, the string names {chosen.tasks}; "
-                                 "build a new one: build_playground(PlaygroundSettings.from_query(...)).")
-        except ValueError as error:
-            status.value = f"<b>cannot read the settings:</b> {error}"
-            return
-        syncing["on"] = True
-        try:
-            state["base"] = chosen
-            controls["seeds"].max = max(controls["seeds"].max, chosen.seeds)
-            controls["shared_layers"].max = chosen.num_layers
-            for name, control in controls.items():
-                value = getattr(chosen, name)
-                if name == "fraction" and value not in [v for _, v in control.options]:
-                    control.options = [(f"{f:g}", f) for f in sorted({*(v for _, v in control.options), value})]
-                control.value = max(value, 1e-4) if name == "coupling_weight" else value
-            for control, value in zip(weights, chosen.task_weights):
-                control.value = value
-        finally:
-            syncing["on"] = False
-        retrain()
-
-    def fresh_seed(_: Any = None) -> None:
-        controls["seed"].value = controls["seed"].value + controls["seeds"].value
-
-    for control in [*controls.values(), *weights]:
-        control.observe(retrain, names="value")
-    query.observe(restore, names="value")
-    new_seed.on_click(fresh_seed)
-
-    def print_code(_: Any = None) -> None:
-        code.clear_output()
-        with code:
-            print(current().code())
-
-    show_code.on_click(print_code)
-    box = w.VBox([controls["sharing"], w.HBox([w.VBox([controls["coupling_weight"], controls["shared_layers"],
-                                                       controls["sampling"], controls["relatedness"]]),
-                                               w.VBox([controls["fraction"], *weights, controls["seeds"],
-                                                       w.HBox([controls["seed"], new_seed])])]),
-                  status, w.HBox([query, show_code], layout=w.Layout(width="95%")), code, output])
-    box.controls, box.weight_sliders, box.settings, box.last = controls, weights, current, None
-    box.query, box.new_seed, box.status, box.show_code, box.code = query, new_seed, status, show_code, code
-    retrain()
-    return box
-
-
-def build_sweep_explorer(sweep: pd.DataFrame) -> ipywidgets.Widget:
-    """Pick a task (or the mean) to see its score-vs-relatedness lines and table; nothing is retrained. With
-    several seeds and a 'none' column it also prints the paired gain of each sharing mode per relatedness."""
-    import ipywidgets as w
-    from IPython.display import display
-
-    choice = w.Dropdown(options=[("mean over tasks", None), *[(t, t) for t in dict.fromkeys(sweep.task)]],
-                        description="task")
-    output = w.Output()
-
-    def redraw(change: dict | None = None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            display(sweep_table(sweep, choice.value).round(3))
-            display(sweep_figure(sweep, choice.value))
-            if choice.value is not None and sweep.seed.nunique() >= 2 and BASELINE in set(sweep.sharing):
-                for sharing in [s for s in SHARING_MODES if s != BASELINE and s in set(sweep.sharing)]:
-                    for r, comparison in sweep_gains(sweep, choice.value, sharing).items():
-                        print(f"r = {r:g}: {comparison.sentence()}")
-
-    choice.observe(redraw, names="value")
-    redraw()
-    box = w.VBox([choice, output])
-    box.choice, box.output = choice, output
-    return box

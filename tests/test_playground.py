@@ -9,15 +9,15 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from mtl_helpers import evidence, playground, widgets
+from mtl_helpers import evidence, playground, playground_ui, widgets
 from mtl_helpers.playground import PlaygroundSettings
 
 matplotlib.use("Agg")
 
 
-def fake_run(settings: PlaygroundSettings, on_epoch=None) -> pd.DataFrame:
+def fake_run(settings: PlaygroundSettings, on_eval=None) -> pd.DataFrame:
     """Sharing adds 0.3·relatedness − 0.1 on the main task; the seed shifts both setups alike. Like
-    playground_run it hands ``on_epoch`` the curve so far after every epoch."""
+    playground_run it hands ``on_eval`` the curve so far after every epoch."""
     settings.validate()
     gain = 0.0 if settings.sharing == "none" else 0.3 * settings.relatedness - 0.1
     noise = 0.01 * (settings.seed % 3) + (0.002 * settings.seed if settings.sharing != "none" else 0.0)
@@ -25,8 +25,8 @@ def fake_run(settings: PlaygroundSettings, on_epoch=None) -> pd.DataFrame:
              "value": min(1.0, 0.4 + 0.05 * e + (gain if i == 0 else 0.0) + noise)}
             for e in range(1, settings.epochs + 1) for i, t in enumerate(settings.tasks)]
     frame = pd.DataFrame(rows)
-    for epoch in range(1, settings.epochs + 1) if on_epoch else ():
-        on_epoch(frame[frame.epoch <= epoch].reset_index(drop=True))
+    for epoch in range(1, settings.epochs + 1) if on_eval else ():
+        on_eval(frame[frame.epoch <= epoch].reset_index(drop=True))
     frame.attrs.update(seconds=0.01, settings=settings, cached=False)
     return frame
 
@@ -154,7 +154,7 @@ def test_compare_reports_progress_after_every_epoch_of_every_run_and_partial_res
     assert "trained in" in widgets.score_line(result)
 
 
-def test_a_run_without_on_epoch_reports_after_every_run_but_the_last():
+def test_a_run_without_on_eval_reports_after_every_run_but_the_last():
     seen: list[playground.PlaygroundResult] = []
     result = playground.playground_compare(PlaygroundSettings(seeds=2, epochs=3), run=lambda s: fake_run(s),
                                            progress=seen.append)
@@ -164,11 +164,13 @@ def test_a_run_without_on_epoch_reports_after_every_run_but_the_last():
     assert result.scores == streamed.scores
 
 
-def test_the_ui_redraws_after_every_epoch_of_a_retrain_in_one_figure(capsys):
+def test_the_ui_redraws_after_every_epoch_of_a_retrain_in_one_figure(monkeypatch):
+    monkeypatch.setattr(playground_ui, "REDRAW_SECONDS", 0.0)  # no throttle: every progress call redraws
     ui = widgets.build_playground(PlaygroundSettings(seeds=3, epochs=2), run=fake_run)
-    capsys.readouterr()
+    before, image = ui.redraws(), ui.plot.value
     ui.controls["relatedness"].value = 0.5
-    assert capsys.readouterr().out.count("Figure(") == 6 * 2  # 6 runs × 2 epochs: 11 partial redraws + the final
+    assert ui.redraws() - before == 6 * 2  # 6 runs × 2 epochs: 11 partial redraws + the final
+    assert bytes(ui.plot.value) != bytes(image) and bytes(ui.plot.value).startswith(b"\x89PNG")
     figure = widgets.playground_figure(ui.last)
     assert widgets.playground_figure(ui.last, figure) is figure and len(figure.axes) == 2  # redrawn in place
     assert figure.axes[0].get_position().bounds == pytest.approx(
@@ -205,3 +207,41 @@ def test_sweep_gains_pair_by_seed_per_relatedness():
 def test_widgets_keeps_the_playground_names():
     for name in ("PlaygroundSettings", "playground_run", "playground_sweep", "playground_tasks", "sweep_table"):
         assert getattr(widgets, name) is getattr(playground, name)
+
+
+# ----------------------------------------------------------------------------- a change during a run
+def test_a_change_during_a_run_restarts_it_with_the_new_settings():
+    """Training in a worker thread: a change arriving mid-run stops that run at its next point and the new
+    settings train; the old run's result is never shown as the last one."""
+    import threading
+    import time
+
+    started = threading.Event()
+
+    def slow_run(settings, on_eval=None):
+        for _ in range(settings.epochs):
+            started.set()
+            time.sleep(0.05)
+            if on_eval is not None:
+                on_eval(fake_run(settings).query("epoch <= 1"))
+        return fake_run(settings)
+
+    ui = widgets.build_playground(PlaygroundSettings(relatedness=0.0, epochs=4, seeds=2), run=slow_run,
+                                  background=True)
+    ui.wait(30)
+    started.clear()
+    ui.controls["relatedness"].value = 0.5
+    assert started.wait(10)
+    ui.controls["relatedness"].value = 1.0  # while the 0.5 run trains
+    ui.wait(30)
+    assert ui.last.settings.relatedness == 1.0 and ui.last.complete
+    assert "relatedness=1" in ui.text.value and "training failed" not in ui.status.value
+
+
+def test_a_failing_run_in_the_worker_is_shown_not_lost():
+    def broken(settings, on_eval=None):
+        raise RuntimeError("out of paper")
+
+    ui = widgets.build_playground(PlaygroundSettings(), run=broken, background=True)
+    ui.wait(30)
+    assert "training failed" in ui.status.value and "out of paper" in ui.status.value

@@ -14,7 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from mtl_helpers import exercises, playground, widgets
+from mtl_helpers import exercises, playground, playground_settings, playground_ui, widgets
 from mtl_helpers.notebook_runner import cell_text_outputs, execute_notebook
 from mtl_helpers.widgets import PlaygroundSettings
 
@@ -65,12 +65,11 @@ def test_moving_a_slider_retrains_once_with_the_new_value(capsys):
     ui = widgets.build_playground(PlaygroundSettings(sharing="hard", relatedness=0.5), run=counting_run)
     first = ui.last
     assert [s.sharing for s in calls] == ["none", "hard"]  # the baseline and the setting, same seed
-    assert "toy_sentiment dev score" in capsys.readouterr().out
+    assert "toy_sentiment dev score" in ui.text.value
     ui.controls["relatedness"].value = 1.0
     assert len(calls) == 4 and calls[-1].relatedness == calls[-2].relatedness == 1.0
     assert ui.last is not first and not ui.last.curves.equals(first.curves)
-    printed = capsys.readouterr().out
-    assert "relatedness=1" in printed and "baseline none" in printed
+    assert "relatedness=1" in ui.text.value and "baseline none" in ui.text.value
 
 
 def test_every_control_reaches_the_settings():
@@ -144,12 +143,13 @@ def test_playground_figure_draws_the_baseline_beside_the_setting_with_a_seed_ban
 def test_playground_run_trains_a_real_model_deterministically():
     settings = PlaygroundSettings(**TINY)
     partial: list[pd.DataFrame] = []
-    curve = widgets.playground_run(settings, use_cache=False, on_epoch=partial.append)
+    curve = widgets.playground_run(settings, use_cache=False, on_eval=partial.append)
     assert list(curve.columns) == ["epoch", "task", "metric", "value"]
-    assert set(curve.task) == set(settings.tasks) and set(curve.epoch) == {1, 2}
+    points = sorted(set(curve.epoch))  # a point every eval_every steps: 3 per epoch of 3 steps
+    assert set(curve.task) == set(settings.tasks) and points == pytest.approx([k / 3 for k in range(1, 7)])
     assert curve.value.between(0, 1).all()
     assert curve.attrs["train_sizes"]["toy_sentiment"] < curve.attrs["train_sizes"]["toy_topic"]
-    assert [set(p.epoch) for p in partial] == [{1}, {1, 2}]  # the curve so far, after every epoch
+    assert [p.epoch.max() for p in partial] == pytest.approx(points)  # the curve so far, at every point
     pd.testing.assert_frame_equal(partial[-1], curve)
     again = widgets.playground_run(settings, use_cache=False)  # without the hook: the same numbers
     pd.testing.assert_frame_equal(curve, again)
@@ -160,21 +160,22 @@ def test_playground_run_trains_a_real_model_deterministically():
 
 
 @pytest.mark.slow
-def test_real_ui_retrains_on_a_change(capsys, monkeypatch):
-    monkeypatch.setattr(playground, "_RUN_CACHE", {})  # every run trains, so every epoch is drawn
-    ui = widgets.build_playground(PlaygroundSettings(**TINY, relatedness=0.0))
-    first = ui.last
+def test_real_ui_retrains_on_a_change(monkeypatch):
+    monkeypatch.setattr(playground, "_RUN_CACHE", {})  # every run trains, so every point is drawn
+    monkeypatch.setattr(playground_ui, "REDRAW_SECONDS", 0.0)
+    ui = widgets.build_playground(PlaygroundSettings(**TINY, relatedness=0.0, seeds=2))
+    first, before = ui.last, ui.redraws()
     ui.controls["relatedness"].value = 1.0
     assert ui.last.settings.relatedness == 1.0 and not ui.last.curves.equals(first.curves)
-    printed = capsys.readouterr().out
-    # per retrain: baseline epoch 1, baseline done, hard epoch 1 (partial redraws), then the final one
-    assert printed.count("| trained in") == 2 and printed.count("| training…") == 2 * 3
+    # 6 points (2 epochs of 3 steps), the 4 runs side by side: 5 partial redraws, then the final one
+    assert ui.redraws() - before == 6 and "| trained in" in ui.text.value
+    assert set(ui.last.curves.setup) == {"chosen", "baseline"} and ui.last.curves.seed.nunique() == 2
 
 
 # ----------------------------------------------------------------------------- in a real kernel (nbclient)
 @pytest.mark.notebooks
 def test_callback_output_in_a_kernel(tmp_path):
-    """In a kernel the callback's score line lands in the cell that changed the slider (Output widget)."""
+    """In a kernel the playground trains in a worker thread; its score line reaches the text widget."""
     source = [
         "import pandas as pd\n"
         "from mtl_helpers import widgets\n"
@@ -185,7 +186,8 @@ def test_callback_output_in_a_kernel(tmp_path):
         "    return frame\n"
         "ui = widgets.build_playground(widgets.PlaygroundSettings(relatedness=0.25), run=fake_run)\n"
         "display(ui)",
-        "ui.controls['relatedness'].value = 0.75\nprint('last:', ui.last.settings.relatedness)",
+        "ui.controls['relatedness'].value = 0.75\nui.wait(60)\nprint('last:', ui.last.settings.relatedness)\n"
+        "print(ui.text.value)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in source])
     path = tmp_path / "callback.ipynb"
@@ -237,7 +239,7 @@ def test_check_temperature_share_agrees_with_the_trainer():
         exercises.check_temperature_share(0.5, sizes, "pos")
 
 
-@pytest.mark.parametrize("name,integer", [(n, i) for n, i, _ in playground._PLAYGROUND_NUMBERS])
+@pytest.mark.parametrize("name,integer", [(n, i) for n, i, _ in playground_settings._PLAYGROUND_NUMBERS])
 def test_a_playground_number_of_the_wrong_type_is_a_value_error_naming_the_fix(name, integer):
     for value in ["0.5", True, None] + ([2.5] if integer else []):
         with pytest.raises(ValueError, match=rf"PlaygroundSettings\.{name} must be an? (integer|number).*"
