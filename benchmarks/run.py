@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground", "quality", "lessons")
-OPT_IN = ("classroom",)  # run only when named in --only: it starts a Voila server and a browser
+OPT_IN = ("classroom", "playground_grid")  # only when named in --only: a Voila server and a browser; the grid
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         "training_cost": lambda: speed.training_cost(cap if quick else (args.cost_max_sentences or None),
                                                      epochs=2 if quick else args.cost_epochs),
         "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
-        "playground": lambda: playground.playground_latency(3 if quick else 5),
+        "playground": lambda: playground.playground_latency(3 if quick else 7, quick=quick),
+        "playground_grid": playground.grid_rows,
         "lessons": lambda: lessons.run_lessons(lesson_seeds, lesson_claims, args.quality_jobs, out_dir,
                                                log=lambda m: print(m, flush=True)),
         "classroom": lambda: classroom.classroom_load(args.users, args.minutes, args.classroom_mode),

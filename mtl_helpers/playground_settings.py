@@ -55,7 +55,7 @@ class PlaygroundSettings:
     steps_per_epoch: int = dataclasses.field(default_factory=lambda: _fast_or(20, 10))
     learning_rate: float = 5e-3
     seed: int = 0
-    seeds: int = 1
+    seeds: int = 3
 
     def __post_init__(self) -> None:
         self.check_types()

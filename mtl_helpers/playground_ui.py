@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 PROBE_SLIDER_CLASS = "playground-probe-slider"
 PROBE_OUTPUT_CLASS = "playground-probe-output"
 FRACTIONS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)  # the main-task data slider
-REDRAW_SECONDS = 0.3  # at most one redraw per this many seconds while training (a redraw costs about 0.1 s)
+REDRAW_SECONDS = 0.25  # at most one redraw per this many seconds while training (a redraw costs about 0.1 s)
 COLORS = {"chosen": "tab:orange", "baseline": "tab:blue"}
 
 
@@ -380,12 +380,12 @@ def grid_figure(grid: pd.DataFrame, task: str, sharing: str = "hard",
     for r in sorted(colors):
         cells = sorted((f, c) for (rr, f), c in gains.items() if rr == r)
         xs = [f for f, _ in cells]
-        means = [c.interval()[0] for _, c in cells]
-        errors = [[c.interval()[0] - c.interval()[1] for _, c in cells], [c.interval()[2] - c.interval()[0]
+        means = [c.interval[0] for _, c in cells]
+        errors = [[c.interval[0] - c.interval[1] for _, c in cells], [c.interval[2] - c.interval[0]
                                                                          for _, c in cells]]
         axis.errorbar(xs, means, yerr=errors, marker="o", capsize=4, color=colors.get(r), label=f"relatedness {r:g}")
     if picked is not None and picked in gains:
-        axis.plot([picked[1]], [gains[picked].interval()[0]], marker="o", markersize=16, markerfacecolor="none",
+        axis.plot([picked[1]], [gains[picked].interval[0]], marker="o", markersize=16, markerfacecolor="none",
                   markeredgecolor="black", markeredgewidth=2)
     axis.axhline(0.0, color="black", linestyle="--", linewidth=1)
     axis.set_xscale("log")

@@ -3,7 +3,9 @@
 Each test starts its own server (JupyterLab or Voilà) and its own headless Chromium, driven by
 Playwright over the DevTools protocol, and stops both by their process ids whatever happens. It moves
 the probe slider with the keyboard and asserts that the printed score line AND the plot image changed,
-which proves the widget -> kernel -> retrain -> redraw round trip. On failure a screenshot and the
+which proves the widget -> kernel -> retrain -> redraw round trip; that the plot was redrawn at least 3
+times during that retrain and shows the baseline's seed band; and (Voilà) that a settings string in the
+page's URL restores the controls. On failure a screenshot and the
 server log are saved under ``build/browser-test/`` (git-ignored).
 
 Needs ``/usr/bin/chromium`` and the ``playwright`` Python package (never ``playwright install``: it
@@ -179,35 +181,58 @@ def _artefacts_on_failure(name: str, page, server: Server) -> Iterator[None]:
 
 
 def _probe_state(page) -> tuple[str, str]:
-    """The score line and the plot's image source shown in the probe Output widget."""
+    """The score line and the plot's image source shown in the probe output (text + image widgets)."""
     output = page.locator(OUTPUT)
     match = SCORE.search(output.inner_text())
     image = output.locator("img").first.get_attribute("src") or ""
     return (match.group(0) if match else ""), image
 
 
+# Counts every new image source of the probe plot from now on (window.__plotChanges).
+_COUNT_PLOT_CHANGES = """([output]) => { const img = document.querySelector(output).querySelector('img');
+    window.__plotChanges = 0;
+    new MutationObserver(() => { window.__plotChanges += 1; }).observe(img, {attributes: true,
+                                                                              attributeFilter: ['src']}); }"""
+# Pixels of the plot in the baseline band's colour (tab:blue at alpha 0.2 on white: about 210, 228, 240).
+_BAND_PIXELS = """async ([output]) => { const img = document.querySelector(output).querySelector('img');
+    await img.decode(); const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d'); context.drawImage(img, 0, 0);
+    const d = context.getImageData(0, 0, canvas.width, canvas.height).data; let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        if (Math.abs(d[i] - 210) < 10 && Math.abs(d[i + 1] - 228) < 10 && Math.abs(d[i + 2] - 240) < 10) n++; }
+    return n; }"""
+
+
 def _move_slider_and_assert_change(page) -> None:
-    """Wait for the first score and plot, press ArrowRight on the slider, wait for both to change."""
+    """Wait for the first score and plot, press ArrowRight on the slider, wait for the retrain to finish:
+    the score line and the plot changed, the plot was redrawn at least 3 times while it trained, and the
+    baseline's seed band is drawn."""
     page.wait_for_function(
         """([output, pattern]) => { const el = document.querySelector(output);
-               return el && new RegExp(pattern).test(el.innerText) && el.querySelector('img'); }""",
+               return el && new RegExp(pattern).test(el.innerText) && el.innerText.includes('trained in')
+                      && el.querySelector('img') && el.querySelector('img').getAttribute('src'); }""",
         arg=[OUTPUT, SCORE.pattern], timeout=RUN_ALL_TIMEOUT_MS)
     score_before, image_before = _probe_state(page)
-    assert score_before and image_before.startswith("data:image/png")
+    assert score_before and image_before.startswith(("blob:", "data:image/png"))
+    page.evaluate(_COUNT_PLOT_CHANGES, [OUTPUT])
 
     handle = page.locator(SLIDER).get_by_role("slider")
     handle.scroll_into_view_if_needed()
     handle.focus()
     handle.press("ArrowRight")
     page.wait_for_function(
-        """([output, pattern, score, image]) => { const el = document.querySelector(output);
+        """([output, pattern, score]) => { const el = document.querySelector(output);
                if (!el) return false; const m = el.innerText.match(new RegExp(pattern));
-               const img = el.querySelector('img');
-               return m && img && m[0] !== score && img.getAttribute('src') !== image; }""",
-        arg=[OUTPUT, SCORE.pattern, score_before, image_before], timeout=CHANGE_TIMEOUT_MS)
+               return m && m[0] !== score && el.innerText.includes('trained in'); }""",
+        arg=[OUTPUT, SCORE.pattern, score_before], timeout=CHANGE_TIMEOUT_MS)
     score_after, image_after = _probe_state(page)
     assert score_after != score_before, "the printed score line did not change after moving the slider"
     assert image_after != image_before, "the plot was not redrawn after moving the slider"
+    changes = page.evaluate("() => window.__plotChanges")
+    assert changes >= 3, f"the plot changed {changes} times during one retrain; it should redraw while training"
+    band = page.evaluate(_BAND_PIXELS, [OUTPUT])
+    assert band > 200, f"only {band} pixels in the baseline band's colour: is the seed band drawn?"
 
 
 # The kernel must be connected before "Run All", or the command is silently ignored (trap 2).
@@ -247,11 +272,16 @@ def test_playground_in_jupyterlab(lab_server: Server, notebook_copy: Path, page)
 
 @pytest.mark.browser
 def test_playground_as_voila_app(voila_server: Server, page) -> None:
-    """The app view (no code shown): Voilà runs the notebook; moving the slider retrains and redraws."""
+    """The app view (no code shown): a settings string in the URL restores the controls; moving the slider
+    retrains and redraws while it trains."""
     with _artefacts_on_failure("voila", page, voila_server):
         page.set_default_timeout(RUN_ALL_TIMEOUT_MS)
-        page.goto(voila_server.url + "/")
+        page.goto(voila_server.url + "/?relatedness=0.5&seeds=2&sharing=soft")
         _move_slider_and_assert_change(page)
+        settings = page.locator("input[type=text]").evaluate_all(
+            "inputs => inputs.map(i => i.value).filter(v => v.startsWith('sharing='))")
+        assert settings and "relatedness=0.5" in settings[0] and "seeds=2" in settings[0], settings
+        assert "sharing=soft" in settings[0], "the URL's settings did not reach the controls"
         assert "notebook_setup(" not in page.locator("body").inner_text(), "the app view showed source code"
 
 

@@ -62,7 +62,7 @@ def test_moving_a_slider_retrains_once_with_the_new_value(capsys):
         calls.append(settings)
         return fake_run(settings)
 
-    ui = widgets.build_playground(PlaygroundSettings(sharing="hard", relatedness=0.5), run=counting_run)
+    ui = widgets.build_playground(PlaygroundSettings(sharing="hard", relatedness=0.5, seeds=1), run=counting_run)
     first = ui.last
     assert [s.sharing for s in calls] == ["none", "hard"]  # the baseline and the setting, same seed
     assert "toy_sentiment dev score" in ui.text.value
@@ -112,7 +112,7 @@ def test_probe_classes_for_the_browser_test():
 
 # ----------------------------------------------------------------------------- sweep and explorer
 def test_sweep_table_figure_and_explorer(capsys):
-    sweep = widgets.playground_sweep((0.0, 1.0), ("none", "hard"), PlaygroundSettings(), run=fake_run)
+    sweep = widgets.playground_sweep((0.0, 1.0), ("none", "hard"), PlaygroundSettings(seeds=1), run=fake_run)
     assert list(sweep.columns) == ["relatedness", "sharing", "seed", "task", "metric", "value", "seconds"]
     assert len(sweep) == 2 * 2 * 2
     table = widgets.sweep_table(sweep)
@@ -134,7 +134,7 @@ def test_playground_figure_draws_the_baseline_beside_the_setting_with_a_seed_ban
     assert len(lines.collections) == 2  # one band per setup
     assert len(seeds.lines) == 3  # one paired line per seed
     assert all(float(t).is_integer() for t in lines.get_xticks())
-    one = widgets.playground_figure(widgets.playground_compare(PlaygroundSettings(), run=fake_run)).axes[0]
+    one = widgets.playground_figure(widgets.playground_compare(PlaygroundSettings(seeds=1), run=fake_run)).axes[0]
     assert len(one.collections) == 0  # one seed: no band
 
 
@@ -216,7 +216,11 @@ def test_check_embedding_only_sharing():
 
 def test_check_sharing_gain(capsys):
     sweep = widgets.playground_sweep((0.0, 0.5, 1.0), ("none", "hard"), PlaygroundSettings(), run=fake_run)
-    table = sweep.pivot_table(index="relatedness", columns="sharing", values="value", aggfunc="mean")
+    sweep.loc[(sweep.task == "toy_topic") & (sweep.sharing == "hard"), "value"] -= 0.1  # the auxiliary task's own gain
+    both = sweep.pivot_table(index="relatedness", columns="sharing", values="value", aggfunc="mean")
+    assert not exercises.check_sharing_gain(both["hard"] - both["none"], sweep, quiet=True)  # diluted by topic
+    table = sweep[sweep.task == "toy_sentiment"].pivot_table(index="relatedness", columns="sharing", values="value",
+                                                              aggfunc="mean")
     assert exercises.check_sharing_gain(table["hard"] - table["none"], sweep)
     assert "✓" in capsys.readouterr().out
     assert not exercises.check_sharing_gain(table["none"] - table["hard"], sweep)
@@ -225,6 +229,8 @@ def test_check_sharing_gain(capsys):
     assert not exercises.check_sharing_gain(None, sweep, quiet=True)
     with pytest.raises(ValueError, match="cross_stitch"):
         exercises.check_sharing_gain(table["hard"] - table["none"], sweep, sharing="cross_stitch")
+    with pytest.raises(ValueError, match="not in the sweep"):
+        exercises.check_sharing_gain(table["hard"] - table["none"], sweep, task="pos")
 
 
 def test_check_temperature_share_agrees_with_the_trainer():

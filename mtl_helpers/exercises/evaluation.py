@@ -100,11 +100,17 @@ def check_selection_optimism(answer: Any, candidates: int, test_items: int, accu
 
 
 @attempt_first("8.3")
-def check_sharing_gain(answer: Any, sweep: Any, *, sharing: str = "hard", quiet: bool = False) -> bool:
-    """8.3: per relatedness, mean dev score with ``sharing`` minus mean dev score with 'none' (a Series)."""
+def check_sharing_gain(answer: Any, sweep: Any, *, sharing: str = "hard", task: str | None = None,
+                       quiet: bool = False) -> bool:
+    """8.3: per relatedness, the MAIN task's mean dev score (over seeds) with ``sharing`` minus with 'none' (a
+    Series). task: the main task (default: the sweep's first task, the one with little data)."""
     import pandas as pd
 
-    table = sweep.pivot_table(index="relatedness", columns="sharing", values="value", aggfunc="mean")
+    task = str(sweep.task.iloc[0]) if task is None else task
+    if task not in set(sweep.task):
+        raise ValueError(f"task {task!r} is not in the sweep; use one of {sorted(set(sweep.task))}.")
+    table = sweep[sweep.task == task].pivot_table(index="relatedness", columns="sharing", values="value",
+                                                  aggfunc="mean")
     if sharing not in table.columns or "none" not in table.columns:
         raise ValueError(f"the sweep needs the sharing modes 'none' and {sharing!r}; it has "
                          f"{list(table.columns)}. Run playground_sweep with both.")
@@ -115,9 +121,10 @@ def check_sharing_gain(answer: Any, sweep: Any, *, sharing: str = "hard", quiet:
         same_index = sorted(float(i) for i in given.index) == sorted(float(i) for i in expected.index)
         ok = same_index and all(close(given.loc[i], expected.loc[i], rel=1e-6, abs_=1e-9) for i in expected.index)
     return report(ok, exercise="8.3", quiet=quiet,
-                  hint=f"the gain of sharing is score({sharing}) − score(none) at the SAME relatedness "
-                       "(mean over the tasks): pivot the sweep to relatedness × sharing, then subtract the "
-                       "'none' column; a positive gain means the tasks helped each other.")
+                  hint=f"the gain of sharing is score({sharing}) − score(none) of the main task {task!r} at the SAME "
+                       "relatedness, averaged over the seeds: keep only its rows, pivot to relatedness × sharing, "
+                       "then subtract the 'none' column. Not the mean over both tasks: the auxiliary task, which "
+                       "every mode learns well, dilutes the gain.")
 
 
 @attempt_first("6.6")
