@@ -4,7 +4,8 @@
 plain ``python -m benchmarks`` does not run it). On loopback only:
 
 1. starts ``voila notebooks/08_playground.ipynb`` on 127.0.0.1 (a copy in a temporary folder; MTL_FAST=1 in
-   fast mode, 0 in class mode) and one headless Chromium, each in a process group of its own;
+   fast mode, 0 in class mode; MTL_THREADS=1, one TensorFlow thread per kernel, unless set otherwise) and one
+   headless Chromium, each in a process group of its own;
 2. opens N browser contexts at once (Playwright over the DevTools protocol, as tests/test_browser.py does:
    every context is a student with its own Voilà kernel);
 3. in each, once the controls are ready, presses an arrow key on the probe slider (``PROBE_SLIDER_CLASS``),
@@ -218,7 +219,7 @@ def _start_voila(tmp: Path, mode: str) -> tuple[subprocess.Popen, str, Path]:
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     env = dict(os.environ, MTL_FAST="1" if mode == "fast" else "0", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", MTL_THREADS=os.environ.get("MTL_THREADS", "1"))  # N kernels share the cores
     for name in ("JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
         (tmp / name.lower()).mkdir()
         env[name] = str(tmp / name.lower())

@@ -1,7 +1,9 @@
 """Run-wide settings: fast mode and seeding, read in one place.
 
 Fast mode (``MTL_FAST=1``) shrinks data sizes and epochs everywhere (tests, CI, notebooks) so that the
-whole collection runs in minutes on a laptop CPU. Every other module asks this one.
+whole collection runs in minutes on a laptop CPU. Every other module asks this one. ``MTL_THREADS=N`` caps
+the threads TensorFlow uses in each notebook kernel (read by :func:`notebook_setup`): a server that gives
+every student a kernel keeps N kernels from fighting over the same cores.
 """
 from __future__ import annotations
 
@@ -39,6 +41,25 @@ def mode_banner() -> str:
     return "Class mode: full settings of this notebook (set MTL_FAST=1 for a quick check run)."
 
 
+def thread_cap() -> int | None:
+    """The per-kernel thread cap of ``MTL_THREADS`` (None when unset); a ValueError names a bad value."""
+    text = os.environ.get("MTL_THREADS", "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"MTL_THREADS={text!r} must be a whole number >= 1 (threads per kernel), e.g. MTL_THREADS=1.")
+    return int(text)
+
+
+def cap_threads(threads: int) -> None:
+    """Limit TensorFlow to ``threads`` threads within an op and between ops. Works only before TensorFlow
+    runs its first op, which is why notebook_setup (every notebook's first cell) calls it."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and Keras/TensorFlow so that a seed gives the same numbers on one machine."""
     if not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -54,7 +75,8 @@ def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = (),
                    text_corpora: tuple[str, ...] | list[str] = ()) -> None:
     """The first cell of every notebook: versions, mode, seeds, and the corpora the notebook needs.
 
-    Prints Python / TensorFlow / Keras versions and the mode banner, fixes the seeds, and loads each
+    Prints Python / TensorFlow / Keras versions and the mode banner, applies ``MTL_THREADS``, fixes the
+    seeds, and loads each
     task in ``tasks`` once (cached for the notebook) and looks up each unlabelled ``text_corpora``
     (data.TEXT_CORPORA), so a missing corpus is reported here, at the top, with the one command that
     fetches it, instead of halfway down the notebook.
@@ -66,6 +88,10 @@ def notebook_setup(seed: int = 0, tasks: tuple[str, ...] | list[str] = (),
 
     print(f"Python {platform.python_version()} | TensorFlow {tf.__version__} | Keras {keras.__version__}")
     print(mode_banner())
+    threads = thread_cap()
+    if threads is not None:
+        cap_threads(threads)
+        print(f"TensorFlow capped at {threads} thread(s) per op pool (MTL_THREADS={threads})")
     set_seed(seed)
     print(f"Seeds fixed: {seed}")
     if tasks or text_corpora:

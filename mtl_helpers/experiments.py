@@ -457,3 +457,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def lambda_sweep(tasks: Mapping[str, Any], vocab: Any, encoder: Any, lambdas: Sequence[float],
+                 train_config: Any, *, coupling: str = "l2", split: str = "dev", seed: int = 0) -> pd.DataFrame:
+    """Train one soft-shared model per coupling weight λ and record tower distance and scores.
+
+    λ = 0 gives independent towers, a large λ pulls the towers together (towards hard sharing). Returns
+    columns coupling_weight, task, metric, value (each task's main metric on ``split``), distance (the
+    total ‖θ_a − θ_b‖ over encoder units, first task pair), penalty (λ·Ω after training).
+    """
+    import pandas as pd
+
+    from mtl_helpers import metrics, models, training
+
+    if not lambdas or any((not isinstance(lam, (int, float))) or lam < 0 for lam in lambdas):
+        raise ValueError(f"lambdas must be a non-empty list of numbers >= 0, got {lambdas!r}; pass e.g. [0, 0.01, 1].")
+    if len(tasks) < 2:
+        raise ValueError(f"soft sharing couples two or more towers; got tasks {list(tasks)}. Pass at least two.")
+    specs = [models.TaskSpec.from_task(task, vocab) for task in tasks.values()]
+    rows = []
+    for lam in sorted(set(float(x) for x in lambdas)):
+        model = models.build_model(specs, encoder, sharing="soft", coupling=coupling, coupling_weight=lam, seed=seed)
+        training.train(model, tasks, vocab, train_config)
+        scores = training.evaluate(model, tasks, vocab, split)
+        distances = models.tower_distance(model)
+        distance = float(distances.loc[distances["layer"] == "total", "distance"].iloc[0])
+        penalty = float(model.penalty())
+        for name, task in tasks.items():
+            metric, _ = metrics.main_metric(task.kind, task.labels)
+            value = scores.loc[(scores["task"] == name) & (scores["metric"] == metric), "value"]
+            rows.append({"coupling_weight": lam, "task": name, "metric": metric,
+                         "value": float(value.iloc[0]) if len(value) else float("nan"),
+                         "distance": distance, "penalty": penalty})
+    return pd.DataFrame(rows, columns=["coupling_weight", "task", "metric", "value", "distance", "penalty"])

@@ -45,6 +45,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 from keras import ops
 
@@ -73,10 +74,17 @@ from mtl_helpers.specs import (
     EncoderConfig,
     TaskSpec,
 )
-from mtl_helpers.theta import theta_partition, tower_distance, variable_numpy
+from mtl_helpers.theta import (
+    PARAMETER_SETUPS,
+    _check_counts_arguments,
+    theta_partition,
+    tower_distance,
+    variable_numpy,
+)
 
 #: the names callers know as ``models.X`` (notebooks, exercises, training, tests), wherever they are defined
 __all__ = [
+    "parameter_counts_from_models",
     "KINDS", "LM_MIN_OUTPUTS", "ENCODER_KINDS", "UNK_ID", "FIRST_WORD_ID", "POOLINGS", "SHARINGS", "COUPLINGS",
     "RESERVED_GROUPS", "EncoderConfig", "TaskSpec",
     "masked_mean", "masked_max", "EmbeddingBlock", "fused_lstm", "BiLSTMLayer", "TransformerBlock", "CrossStitch",
@@ -309,6 +317,30 @@ def _specs_from_names(names: list[str], vocab_size: int) -> list[TaskSpec]:
             num_outputs = len(task.labels)
         specs.append(TaskSpec(name, task.kind, num_outputs))
     return specs
+
+def parameter_counts_from_models(num_tasks: int, num_layers: int = 2, shared_layers: int = 2,
+                                 embedding_dim: int = 64, hidden_units: int = 64, vocab_size: int = 10_000,
+                                 num_classes: int = 2) -> pd.DataFrame:
+    """The table of :func:`parameter_counts`, counted on REAL built Keras models (slower: builds T + 2
+    models) through theta_partition, so the formulas can be checked against Keras."""
+    _check_counts_arguments(num_tasks, num_layers, shared_layers, {
+        "embedding_dim": embedding_dim, "hidden_units": hidden_units, "vocab_size": vocab_size,
+        "num_classes": num_classes})
+    encoder = EncoderConfig(vocab_size, embedding_dim=embedding_dim, hidden_units=hidden_units,
+                                   num_layers=num_layers)
+    specs = [TaskSpec(f"task{t + 1}", "classification", num_classes) for t in range(num_tasks)]
+    single = sum(build_single_task(spec, encoder).count_params() for spec in specs)
+    rows = [(PARAMETER_SETUPS[0], 0, single)]
+    for setup, kwargs in ((PARAMETER_SETUPS[1], {"sharing": "hard", "shared_layers": shared_layers}),
+                          (PARAMETER_SETUPS[2], {"sharing": "soft"})):
+        table = theta_partition(build_model(specs, encoder, **kwargs)).set_index("group")
+        shared = int(table.loc["shared", "parameters"])
+        rows.append((setup, shared, int(table["parameters"].sum()) - shared))
+    frame = pd.DataFrame(rows, columns=["setup", "shared", "task_specific"])
+    frame["total"] = frame["shared"] + frame["task_specific"]
+    frame["saving"] = single - frame["total"]
+    return frame
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:

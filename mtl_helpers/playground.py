@@ -1,19 +1,22 @@
-"""The playground's training logic (notebook 08): its settings, one run, a run beside its baseline, a sweep.
+"""The playground's training logic (notebook 08): one run, a run beside its baseline, a sweep.
 
-The user interface lives in mtl_helpers.widgets (``build_playground``); everything here is plain Python
-that a script or a test can call without widgets.
+The settings are in mtl_helpers.playground_settings, the user interface in mtl_helpers.playground_ui
+(``build_playground``), the precomputed grid in mtl_helpers.playground_grid; everything here is plain
+Python that a script or a test can call without widgets.
 
 The default regime is the one where the ledger (mtl_helpers.lessons, claims ``01-related-helps`` and
 ``01-unrelated-hurts``) measures real sharing effects, shrunk to seconds: a low-resource main task (40
 labelled sentences), a full auxiliary task, a narrow BiLSTM (8 units per direction) that unrelated tasks
-compete for, and uniform task sampling, so the single-task baseline (``sharing="none"``, trained in the same
-loop) gets as many main-task updates as the shared model. Each setting is compared with that baseline on
-the same seeds (same data, same initialisation, same budget: 6 epochs of 20 steps), and the gain is a
-paired interval (mtl_helpers.evidence) once there are two seeds or more.
+compete for, and uniform task sampling, so the single-task baseline (``sharing="none"``) gets as many
+main-task updates as the shared model. Each setting is compared with that baseline on the same seeds (same
+data, same initialisation, same budget: 6 epochs of 20 steps), and the gain is a paired interval
+(mtl_helpers.evidence) once there are two seeds or more. All runs of a comparison train side by side in one
+compiled step (:func:`train_together`, mtl_helpers.stacked), which is traced once per set of shapes and
+reused by later changes.
 
-Measured when these defaults were chosen (class mode, seeds 0-4, ``playground_sweep`` + ``sweep_gains``, main
-task's final dev accuracy, hard − none): r = 1: +0.277 [+0.251, +0.302], helps; r = 0: −0.173 [−0.252, −0.094],
-hurts. With 8 epochs of 25 steps: +0.294 [+0.261, +0.328] and −0.190 [−0.274, −0.105].
+Measured (the committed grid, seeds 0-4, main task's final dev accuracy, hard − none, 40 labels): r = 1:
++0.277 [+0.251, +0.302], helps; r = 0: −0.173 [−0.252, −0.094], hurts; with 500 labels (fraction 0.25)
+both are near the ceiling: +0.003 [−0.003, +0.010] and −0.023 [−0.039, −0.007].
 """
 from __future__ import annotations
 

@@ -432,12 +432,12 @@ def score_comparison(scores: pd.DataFrame, *, title: str = "") -> Figure:
 def lambda_sweep_figure(sweep: pd.DataFrame, selected: float | None = None) -> Figure:
     """Soft sharing against λ: tower distance (left) and each task's score (right), λ = 0 at the left.
 
-    ``sweep`` is widgets.lambda_sweep's frame (columns coupling_weight, task, metric, value, distance);
+    ``sweep`` is experiments.lambda_sweep's frame (columns coupling_weight, task, metric, value, distance);
     λ values are placed at equal steps so that λ = 0 (independent towers) fits on the axis.
     """
     missing = {"coupling_weight", "task", "value", "distance"} - set(sweep.columns)
     if missing:
-        raise ValueError(f"lambda_sweep_figure needs widgets.lambda_sweep's frame; missing columns {sorted(missing)}.")
+        raise ValueError(f"lambda_sweep_figure needs experiments.lambda_sweep's frame; missing columns {sorted(missing)}.")
     lambdas = sorted(sweep["coupling_weight"].unique())
     positions = {lam: i for i, lam in enumerate(lambdas)}
     figure, (left, right) = _grid(2, 2, size=(4.2, 3.0))

@@ -2,7 +2,9 @@
 which couple the tasks, and how far apart the tasks' towers have drifted.
 
 :func:`theta_partition` puts every weight in exactly one group and counts them; :func:`tower_distance` compares
-the task-owned encoder units ("embedding", "layer_1", ...) of every pair of tasks.
+the task-owned encoder units ("embedding", "layer_1", ...) of every pair of tasks. :func:`parameter_counts`
+gives the same counts from formulas, for T classification tasks under the three setups (notebook 02), (models.parameter_counts_from_models
+checks them against built Keras models).
 """
 from __future__ import annotations
 
@@ -68,3 +70,52 @@ def tower_distance(model: MultiTaskModel) -> pd.DataFrame:
         rows.append({"layer": "total", "task_a": a, "task_b": b, "distance": float(np.sqrt(squares))})
     return pd.DataFrame(rows, columns=["layer", "task_a", "task_b", "distance"])
 
+
+PARAMETER_SETUPS: tuple[str, ...] = ("single-task (T models)", "hard sharing", "soft sharing")
+
+
+def bilstm_layer_parameters(layer: int, embedding_dim: int, hidden_units: int) -> int:
+    """Parameters of BiLSTM layer ``layer`` (1-based) of models.EncoderConfig(kind="bilstm").
+
+    Each direction is a Keras LSTM: kernel [d, 4u], recurrent kernel [u, 4u], bias [4u]. Layer 1 reads
+    the embedding (d = embedding_dim); a higher layer's forward LSTM reads only the forward half of the
+    layer below (d = u), and the backward LSTM the backward half (ELMo-style stacks, see models.py)."""
+    d = embedding_dim if layer == 1 else hidden_units
+    return 2 * (4 * hidden_units * (d + hidden_units) + 4 * hidden_units)
+
+
+def _check_counts_arguments(num_tasks: int, num_layers: int, shared_layers: int, values: dict[str, int]) -> None:
+    for name, value in {"num_tasks": num_tasks, "num_layers": num_layers, **values}.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if isinstance(shared_layers, bool) or not isinstance(shared_layers, int) or not 0 <= shared_layers <= num_layers:
+        raise ValueError(f"shared_layers={shared_layers!r} must be in 0..num_layers={num_layers} "
+                         "(0 = only the embedding is shared); lower it or raise num_layers.")
+
+
+def parameter_counts(num_tasks: int, num_layers: int = 2, shared_layers: int = 2, embedding_dim: int = 64,
+                     hidden_units: int = 64, vocab_size: int = 10_000, num_classes: int = 2) -> pd.DataFrame:
+    """Exact parameter counts of T classification tasks under three setups (BiLSTM encoder, models.py).
+
+    Rows: T single-task models, one hard-shared model (embedding + lowest ``shared_layers`` layers
+    shared), one soft-shared model (T full towers; the coupling λ·Ω adds no parameters).
+    Columns: setup, shared (|θ_sh|), task_specific (Σ_t |θ_t|), total, saving (vs the T single models).
+    The formulas are checked against built Keras models in tests/test_plots_00_02.py.
+    """
+    _check_counts_arguments(num_tasks, num_layers, shared_layers, {
+        "embedding_dim": embedding_dim, "hidden_units": hidden_units, "vocab_size": vocab_size,
+        "num_classes": num_classes})
+    layers = [bilstm_layer_parameters(n, embedding_dim, hidden_units) for n in range(1, num_layers + 1)]
+    head = 2 * hidden_units * num_classes + num_classes  # Dense on the pooled [forward | backward] states
+    single = vocab_size * embedding_dim + sum(layers) + head
+    shared = vocab_size * embedding_dim + sum(layers[:shared_layers])
+    per_task_hard = sum(layers[shared_layers:]) + head
+    rows = [
+        (PARAMETER_SETUPS[0], 0, num_tasks * single),
+        (PARAMETER_SETUPS[1], shared, num_tasks * per_task_hard),
+        (PARAMETER_SETUPS[2], 0, num_tasks * single),
+    ]
+    frame = pd.DataFrame(rows, columns=["setup", "shared", "task_specific"])
+    frame["total"] = frame["shared"] + frame["task_specific"]
+    frame["saving"] = num_tasks * single - frame["total"]
+    return frame

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mtl_helpers import data, models, training, widgets
+from mtl_helpers import data, experiments, models, training, widgets
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +38,14 @@ def test_predict_all_heads_one_row_per_token_and_per_sentence(toy):
 def test_lambda_sweep_pulls_towers_together(toy):
     tasks, vocab, encoder = toy
     config = training.TrainConfig(epochs=1, steps_per_epoch=3, batch_size=16, progress=False, learning_rate=1e-2)
-    sweep = widgets.lambda_sweep(tasks, vocab, encoder, [0.0, 10.0], config)
+    sweep = experiments.lambda_sweep(tasks, vocab, encoder, [0.0, 10.0], config)
     assert list(sweep.columns) == ["coupling_weight", "task", "metric", "value", "distance", "penalty"]
     assert len(sweep) == 4 and set(sweep["metric"]) == {"f1", "accuracy"}
     distance = sweep.groupby("coupling_weight")["distance"].first()
     assert distance[10.0] < distance[0.0]
     assert (sweep.loc[sweep.coupling_weight == 0.0, "penalty"] == 0).all()
     with pytest.raises(ValueError, match="lambdas"):
-        widgets.lambda_sweep(tasks, vocab, encoder, [-1.0], config)
+        experiments.lambda_sweep(tasks, vocab, encoder, [-1.0], config)
 
 
 def test_uis_build(toy):

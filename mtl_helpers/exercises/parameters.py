@@ -80,7 +80,7 @@ STACKINGS = ("split", "standard")
 def _bilstm_parameters_up_to(layers: int, embedding_dim: int, hidden_units: int, stacking: str = "split") -> int:
     """Parameters of BiLSTM layers 1..``layers``. "split": models.BiLSTMLayer (a direction of layer l > 1 reads
     only its own half of layer l − 1, d = u); "standard": stacked keras.layers.Bidirectional(LSTM) (d = 2u)."""
-    from mtl_helpers.widgets import bilstm_layer_parameters
+    from mtl_helpers.theta import bilstm_layer_parameters
 
     if stacking not in STACKINGS:
         raise ValueError(f"stacking={stacking!r} is unknown; use 'split' (the models of this course, "
