@@ -284,8 +284,13 @@ def submission(released: nbformat.NotebookNode, notebook: str, student: str) -> 
     if student not in STUDENTS:
         raise ValueError(f"student {student!r} is not one of {list(STUDENTS)}.")
     answers = {}
-    for exercise in exercises_of(next(NOTEBOOK_DIR.glob(f"{notebook}_*.ipynb"))):
-        answers[exercise.grade_id + "_answer"] = (exercise.wrong or exercise.solution) if student == "wrong" \
+    found = exercises_of(next(NOTEBOOK_DIR.glob(f"{notebook}_*.ipynb")))
+    # Where every exercise has a typical wrong answer (10, 09), the wrong student still gets the first one right,
+    # so the round trip shows partial points, not zero.
+    right_first = all(exercise.wrong for exercise in found)
+    for i, exercise in enumerate(found):
+        wrong = None if right_first and i == 0 else exercise.wrong
+        answers[exercise.grade_id + "_answer"] = (wrong or exercise.solution) if student == "wrong" \
             else exercise.solution
     for cell in released.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -9,6 +9,7 @@ from mtl_helpers import classroom, exercises
 from mtl_helpers.notebook_runner import NOTEBOOK_DIR
 
 THETA = NOTEBOOK_DIR / "02_theta_formulation.ipynb"
+TEXT_TO_TEXT = NOTEBOOK_DIR / "10_text_to_text.ipynb"   # the cheapest other notebook with exercises, fast mode
 
 
 def test_every_exercise_of_the_series_has_a_solution_region():
@@ -60,6 +61,15 @@ def test_bad_arguments_say_what_to_do(tmp_path):
         classroom.submission(nbformat.v4.new_notebook(), "02", "lazy")
 
 
+def test_wrong_student_gets_the_first_exercise_right_where_every_one_has_a_wrong_answer():
+    found = classroom.exercises_of(TEXT_TO_TEXT)
+    assert len(found) >= 2 and all(e.wrong for e in found)   # else the wrong student would score zero
+    released = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        classroom.STUB, metadata={"nbgrader": {"grade_id": e.grade_id + "_answer"}}) for e in found])
+    wrong = classroom.submission(released, "10", "wrong")
+    assert [cell.source for cell in wrong.cells] == [found[0].solution] + [e.wrong for e in found[1:]]
+
+
 @pytest.mark.slow
 def test_round_trip_full_zero_and_partial_points(tmp_path):
     """release → three submissions → nbgrader autograde and feedback, on notebook 02 (about 2 min, fast mode)."""
@@ -70,4 +80,15 @@ def test_round_trip_full_zero_and_partial_points(tmp_path):
     assert classroom.STUB in text
     scores = classroom.selftest(tmp_path)["02_theta_formulation"]
     assert scores == {"solved": 4, "untouched": 0, "wrong": 2}
+    assert not classroom.feedback_has_hidden_tests(tmp_path)
+
+
+@pytest.mark.slow
+def test_round_trip_second_notebook(tmp_path):
+    """The same round trip on notebook 10 (about 2 min, fast mode): full, zero and partial points."""
+    assert classroom.release(tmp_path, only=["10"]) == ["10_text_to_text"]
+    full = len(classroom.exercises_of(TEXT_TO_TEXT))
+    scores = classroom.selftest(tmp_path)["10_text_to_text"]
+    assert scores["solved"] == full and scores["untouched"] == 0, scores
+    assert 0 < scores["wrong"] < full, scores
     assert not classroom.feedback_has_hidden_tests(tmp_path)
