@@ -139,8 +139,74 @@ class PlaygroundSettings:
         """A runnable snippet that reproduces this run (the setting and its baseline on the same seeds)."""
         return ("from mtl_helpers.playground import PlaygroundSettings, playground_compare\n\n"
                 f"settings = PlaygroundSettings.from_query({self.to_query()!r})\n"
-                "result = playground_compare(settings)  # the setting and sharing='none', seed by seed\n"
+                "result = playground_compare(settings)  # the setting and sharing='none', on the same seeds\n"
                 "print(result.gain_line())\n")
+
+    def keras_code(self) -> str:
+        """The same model and training in plain Keras (as notebook 03 builds it), for one seed: hard sharing
+        (one embedding and BiLSTM, a head per task) or none (a whole model per task). Its numbers differ from
+        the run's (another initialisation and batch order); soft and cross-stitch sharing are built by hand
+        in notebook 04, so they get a pointer there instead."""
+        if self.sharing not in ("hard", "none") or self.encoder != "bilstm" or self.num_layers != 1:
+            return (f"# sharing={self.sharing!r} ({self.num_layers} {self.encoder} layer(s)) in plain Keras: "
+                    "see notebook 04 (soft sharing and cross-stitch by hand) and notebook 03 (deeper encoders).\n")
+        shared = self.sharing == "hard"
+        return f"""import keras
+import numpy as np
+import tensorflow as tf
+
+from mtl_helpers import data
+from mtl_helpers.playground import PlaygroundSettings, playground_tasks
+
+settings = PlaygroundSettings.from_query({self.to_query()!r})
+keras.utils.set_random_seed(settings.seed)
+tasks = playground_tasks(settings)  # the same toy data as the run: {self.tasks[0]} keeps {self.fraction:g} of its train
+vocab = data.Vocabulary.from_tasks(tasks)
+tokens = keras.Input(shape=(None,), dtype="int32")
+
+
+def encoder():  # embedding + BiLSTM + mean over the real words: theta_sh when shared
+    return keras.Sequential([keras.layers.Embedding(len(vocab), settings.embedding_dim, mask_zero=True),
+                             keras.layers.Bidirectional(keras.layers.LSTM(settings.units, return_sequences=True)),
+                             keras.layers.GlobalAveragePooling1D()])
+
+
+shared = encoder()
+models = {{name: keras.Model(tokens, keras.layers.Dense(len(task.labels))({"shared" if shared else "encoder()"}(tokens)))
+          for name, task in tasks.items()}}  # {"hard sharing: one encoder, one head per task" if shared else "none: one whole model per task"}
+variables = list({{id(v): v for m in models.values() for v in m.trainable_variables}}.values())  # each once
+optimizer = keras.optimizers.Adam(settings.learning_rate, global_clipnorm=5.0)
+loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+weights = dict(zip(settings.tasks, settings.task_weights))
+
+
+def batches(task):  # endless shuffled train batches of one task: (inputs, label ids, weights)
+    encoded = data.Batches(task, vocab, "train")
+    for epoch in range(10**6):
+        yield from encoded.epoch(settings.seed, epoch)
+
+
+streams = {{name: batches(task) for name, task in tasks.items()}}
+
+
+@tf.function(reduce_retracing=True)  # traced once per task's model; batches of any length
+def train_step(model, tokens, targets, weight):
+    with tf.GradientTape() as tape:
+        loss = weight * loss_fn(targets, model(tokens, training=True))
+    grads = tape.gradient(loss, variables)  # None for the other task's head: a zero step, as in the trainer
+    optimizer.apply_gradients([(tf.zeros_like(v) if g is None else g, v) for g, v in zip(grads, variables)])
+
+
+rng = np.random.default_rng(settings.seed)
+for step in range(settings.epochs * settings.steps_per_epoch):  # uniform sampling: one task per step
+    name = settings.tasks[rng.integers(len(settings.tasks))]
+    inputs, targets, _ = next(streams[name])
+    train_step(models[name], inputs["tokens"], targets, weights[name])
+for name, task in tasks.items():
+    inputs, targets, _ = next(data.Batches(task, vocab, "dev", batch_size=len(task.dev)).epoch(shuffle=False))
+    accuracy = np.mean(np.argmax(models[name](inputs["tokens"]), axis=-1) == targets)
+    print(f"{{name}}: dev accuracy {{accuracy:.3f}}")
+"""
 
     @classmethod
     def from_query(cls, query: str) -> PlaygroundSettings:

@@ -320,7 +320,10 @@ def build_playground(settings: PlaygroundSettings | None = None, run: Callable[.
     def print_code(_: Any = None) -> None:
         code.clear_output()
         with code:
-            print(current().code())
+            chosen = current()
+            print("# with mtl_helpers: this run, the setting and its baseline on the same seeds\n" + chosen.code())
+            print("# the same model in plain Keras, one seed (notebook 03 builds it step by step)\n"
+                  + chosen.keras_code())
 
     show_code.on_click(print_code)
     box = w.VBox([controls["sharing"], w.HBox([w.VBox([controls["coupling_weight"], controls["shared_layers"],

@@ -210,7 +210,7 @@ def _move_slider_and_assert_change(page) -> None:
     baseline's seed band is drawn."""
     page.wait_for_function(
         """([output, pattern]) => { const el = document.querySelector(output);
-               return el && new RegExp(pattern).test(el.innerText) && el.innerText.includes('trained in')
+               return el && new RegExp(pattern).test(el.innerText) && !el.innerText.includes('training…')
                       && el.querySelector('img') && el.querySelector('img').getAttribute('src'); }""",
         arg=[OUTPUT, SCORE.pattern], timeout=RUN_ALL_TIMEOUT_MS)
     score_before, image_before = _probe_state(page)

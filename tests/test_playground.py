@@ -245,3 +245,23 @@ def test_a_failing_run_in_the_worker_is_shown_not_lost():
     ui = widgets.build_playground(PlaygroundSettings(), run=broken, background=True)
     ui.wait(30)
     assert "training failed" in ui.status.value and "out of paper" in ui.status.value
+
+
+@pytest.mark.slow
+def test_the_plain_keras_snippet_runs_and_scores_every_task(capsys):
+    settings = PlaygroundSettings(sharing="hard", toy_size=200, epochs=1, steps_per_epoch=4)
+    exec(settings.keras_code(), {})
+    printed = capsys.readouterr().out
+    assert "toy_sentiment: dev accuracy" in printed and "toy_topic: dev accuracy" in printed
+    assert "models = {name: keras.Model(tokens, keras.layers.Dense(len(task.labels))(shared(tokens)))" in \
+        settings.keras_code()
+    assert "(encoder()(tokens))" in dataclasses.replace(settings, sharing="none").keras_code()
+    assert "notebook 04" in dataclasses.replace(settings, sharing="soft").keras_code()
+
+
+def test_show_code_prints_the_helper_and_the_plain_keras_version(capsys):
+    ui = widgets.build_playground(PlaygroundSettings(seeds=1), run=fake_run)
+    capsys.readouterr()
+    ui.show_code.click()  # outside a kernel the Output widget lets the print through to stdout
+    text = capsys.readouterr().out
+    assert "playground_compare(settings)" in text and "keras.layers.Bidirectional" in text
