@@ -100,11 +100,14 @@ def playground_latency(changes: int, quick: bool = False) -> list[Row]:
         return rows
     explorer = playground_ui.build_grid_explorer(grid)
     times = []
-    for value in list(explorer.fraction.options)[1:] + list(explorer.fraction.options)[:1]:
-        explorer.fraction.value = value[1] if isinstance(value, tuple) else value
+    picks = [("fraction", v) for _, v in explorer.fraction.options[1:]] + [("relatedness", 0.0), ("sharing", "soft"),
+                                                                          ("relatedness", 0.5), ("sharing", "hard")]
+    for control, value in picks:  # every pick changes the shown cell
+        getattr(explorer, control).value = value
         times.append(explorer.last_redraw_seconds())
     rows.append(check("playground", "playground explorer redraw", statistics.median(times), at_most=0.1, unit=" s",
-                      note=f"pick a cell of the committed grid ({len(grid)} rows), median of {len(times)} picks"))
+                      note=f"pick a cell or a sharing mode of the committed grid ({len(grid)} rows), median of {len(times)} "
+                           f"picks; each: {', '.join(f'{t * 1000:.0f}' for t in times)} ms"))
     return rows
 
 

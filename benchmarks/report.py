@@ -96,8 +96,11 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
         "The wall time to reach a score is the run's time × (first epoch reaching it) / (its epochs).",
         "4. **Notebooks**: `mtl_helpers.notebook_runner.execute_notebook` (fresh kernel, MTL_FAST=1 for fast "
         "mode, 0 for class mode).",
-        "5. **Playground latency**: the playground widget of `mtl_helpers.widgets` built in-process; a "
-        "control's value is set and the time until the observer returns (recomputed and redrawn) is taken.",
+        "5. **Playground**: the playground of `mtl_helpers.playground_ui` built in-process (no worker thread); a "
+        "control is set to values not trained before; *first redraw* is the time until the figure's PNG first "
+        "changes, *retrain* until the observer returns (3 seeds of the setting and of its baseline, side by "
+        "side); the two *effect* rows train hard and none on seeds 0-4 at r = 1 and r = 0 (paired intervals); "
+        "*explorer redraw* picks cells of the committed grid (`mtl_helpers/playground_grid.csv`).",
         "6. **Peak memory**: `resource.getrusage(RUSAGE_CHILDREN).ru_maxrss` after the class-mode series "
         "(largest kernel; psutil is not used).",
         "7. **Quality**: see below.",
