@@ -107,10 +107,10 @@ def playground_figure(result: PlaygroundResult, figure: Any = None, *, full_rang
     return figure
 
 
-def figure_png(figure: Any) -> bytes:
+def figure_png(figure: Any, dpi: int = 90) -> bytes:
     """The figure as PNG bytes (for an ``ipywidgets.Image``)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
+    figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
@@ -387,9 +387,9 @@ def grid_figure(grid: pd.DataFrame, task: str, sharing: str = "hard",
         errors = [[c.interval[0] - c.interval[1] for _, c in cells], [c.interval[2] - c.interval[0]
                                                                          for _, c in cells]]
         axis.errorbar(xs, means, yerr=errors, marker="o", capsize=4, color=colors.get(r), label=f"relatedness {r:g}")
-    if picked is not None and picked in gains:
-        axis.plot([picked[1]], [gains[picked].interval[0]], marker="o", markersize=16, markerfacecolor="none",
-                  markeredgecolor="black", markeredgewidth=2)
+    ring = picked if picked is not None and picked in gains else next(iter(gains))
+    axis.plot([ring[1]], [gains[ring].interval[0]], marker="o", markersize=16, markerfacecolor="none",
+              markeredgecolor="black", markeredgewidth=2, gid="picked", visible=picked in gains)
     axis.axhline(0.0, color="black", linestyle="--", linewidth=1)
     axis.set_xscale("log")
     fractions = sorted({f for _, f in gains})
@@ -421,14 +421,19 @@ def build_grid_explorer(grid: pd.DataFrame) -> ipywidgets.Widget:
     fraction = w.SelectionSlider(options=[(f"{f:g}", f) for f in fractions], value=fractions[0],
                                  description=f"{task} data", style=style, continuous_update=False)
     text, plot = w.HTML(), w.Image(format="png")
-    state: dict[str, Any] = {"figure": None, "seconds": float("nan")}
+    state: dict[str, Any] = {"seconds": float("nan")}
+    # per sharing mode: its figure and gains, laid out once here, so that every pick only moves the ring
+    drawn = {mode: (grid_figure(grid, task, mode), grid_gains(grid, task, mode)) for mode in sharings}
 
     def redraw(_: Any = None) -> None:
         start = time.perf_counter()
         cell = (float(relatedness.value), float(fraction.value))
-        comparison = grid_gains(grid, task, sharing.value)[cell]
-        state["figure"] = grid_figure(grid, task, sharing.value, cell, state["figure"])
-        plot.value = figure_png(state["figure"])
+        figure, gains = drawn[sharing.value]
+        comparison = gains[cell]
+        ring = next(line for line in figure.axes[0].lines if line.get_gid() == "picked")
+        ring.set_data([cell[1]], [comparison.interval[0]])
+        ring.set_visible(True)
+        plot.value = figure_png(figure, dpi=72)
         per_seed = ", ".join(f"seed {s}: {b:.3f} → {t:.3f}" for s, b, t in
                              zip(comparison.seeds, comparison.baseline_scores, comparison.treatment_scores))
         text.value = (f"<b>r = {cell[0]:g}, {task} data {cell[1]:g}:</b> {comparison.sentence()}<br>"
