@@ -10,6 +10,8 @@ import dataclasses
 import urllib.parse
 from typing import Any
 
+from mtl_helpers import config
+
 SHARING_MODES: tuple[str, ...] = ("none", "hard", "soft", "cross_stitch")
 PLAYGROUND_SAMPLINGS: tuple[str, ...] = ("proportional", "uniform", "temperature", "annealed", "all")
 BASELINE = "none"  # the single-task baseline: one model per task, trained in the same loop, same budget
@@ -19,12 +21,6 @@ _PLAYGROUND_NUMBERS: tuple[tuple[str, bool, str], ...] = (
     ("relatedness", False, "0.75"), ("num_layers", True, "1"), ("units", True, "8"), ("embedding_dim", True, "32"),
     ("toy_size", True, "2500"), ("epochs", True, "6"), ("steps_per_epoch", True, "20"), ("learning_rate", False, "5e-3"),
     ("seed", True, "0"), ("seeds", True, "3"))
-
-
-def _fast_or(full: Any, fast: Any) -> Any:
-    from mtl_helpers import config
-
-    return config.fast_or(full, fast)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +47,8 @@ class PlaygroundSettings:
     units: int = 8
     embedding_dim: int = 32
     toy_size: int = 2500
-    epochs: int = dataclasses.field(default_factory=lambda: _fast_or(6, 2))
-    steps_per_epoch: int = dataclasses.field(default_factory=lambda: _fast_or(20, 10))
+    epochs: int = dataclasses.field(default_factory=lambda: config.fast_or(6, 2))
+    steps_per_epoch: int = dataclasses.field(default_factory=lambda: config.fast_or(20, 10))
     learning_rate: float = 5e-3
     seed: int = 0
     seeds: int = 3
@@ -63,14 +59,12 @@ class PlaygroundSettings:
     def check_types(self) -> None:
         """Raise ValueError naming the field and the fix for a numeric setting of the wrong type (a string such
         as "0.5", a bool, a float where a count goes). Runs on construction; :meth:`validate` checks the ranges."""
-        from mtl_helpers.config import is_integer, is_number
-
         for name, integer, example in _PLAYGROUND_NUMBERS:
             value = getattr(self, name)
-            if not (is_integer(value) if integer else is_number(value)):
+            if not (config.is_integer(value) if integer else config.is_number(value)):
                 raise ValueError(f"PlaygroundSettings.{name} must be {'an integer' if integer else 'a number'}, "
                                  f"got {value!r} ({type(value).__name__}); pass e.g. {name}={example}.")
-        if isinstance(self.task_weights, str) or not all(is_number(w) for w in self.task_weights):
+        if isinstance(self.task_weights, str) or not all(config.is_number(w) for w in self.task_weights):
             raise ValueError(f"PlaygroundSettings.task_weights must be a tuple of numbers, one per task, got "
                              f"{self.task_weights!r}; pass e.g. task_weights=(1.0, 0.5).")
 
