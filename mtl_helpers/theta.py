@@ -100,7 +100,7 @@ def parameter_counts(num_tasks: int, num_layers: int = 2, shared_layers: int = 2
     Rows: T single-task models, one hard-shared model (embedding + lowest ``shared_layers`` layers
     shared), one soft-shared model (T full towers; the coupling λ·Ω adds no parameters).
     Columns: setup, shared (|θ_sh|), task_specific (Σ_t |θ_t|), total, saving (vs the T single models).
-    The formulas are checked against built Keras models in tests/test_plots_00_02.py.
+    The formulas are checked against built Keras models in tests/test_theta.py.
     """
     _check_counts_arguments(num_tasks, num_layers, shared_layers, {
         "embedding_dim": embedding_dim, "hidden_units": hidden_units, "vocab_size": vocab_size,

@@ -1,5 +1,6 @@
 """Checkers of notebook 03 (shared layers): the right answers pass, the usual wrong ones fail and say why."""
 import keras
+import numpy as np
 import pytest
 
 from mtl_helpers import exercises, models
@@ -123,3 +124,21 @@ def test_read_layers_bad_input(encoder, capsys):
     with pytest.raises(ValueError, match="'pos'"):
         exercises.check_read_layers({"chunk": 1}, models.build_model([models.TaskSpec("chunk", "tagging", 3)], encoder),
                                     quiet=True)
+
+
+@pytest.fixture(scope="module")
+def parameter_encoder():
+    return models.EncoderConfig(vocab_size=30, embedding_dim=8, hidden_units=4, num_layers=2)
+
+
+def _built_hard(model):
+    model({"tokens": np.array([[5, 6, 0]], "int32")})
+    return model
+
+
+def test_task_parameters(parameter_encoder):
+    model = _built_hard(models.build_model([models.TaskSpec("a", "tagging", 3), models.TaskSpec("b", "classification", 2)],
+                                      parameter_encoder, sharing="hard"))
+    head_b = (2 * parameter_encoder.hidden_units) * 2 + 2  # dense on the top BiLSTM states
+    assert exercises.check_task_parameters(head_b, model, "b", quiet=True)
+    assert not exercises.check_task_parameters(model.count_params(), model, "b", quiet=True)

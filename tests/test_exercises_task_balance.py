@@ -137,3 +137,11 @@ def test_sampling_prediction_is_checked_against_the_measured_interval(capsys):
     assert not exercises.check_prediction("cannot tell", helps, exercise="5.5", quiet=True)
     assert not exercises.check_prediction(None, helps, exercise="5.5")
     assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_proportional_share():
+    sizes = {"sentiment": 300, "subjectivity": 100}
+    assert exercises.check_proportional_share(0.75, sizes, "sentiment", quiet=True)
+    assert not exercises.check_proportional_share(0.5, sizes, "sentiment", quiet=True)
+    with pytest.raises(ValueError, match="pos"):
+        exercises.check_proportional_share(0.5, sizes, "pos", quiet=True)

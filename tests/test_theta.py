@@ -3,11 +3,12 @@ the tower-distance table."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from tiny_models import VOCAB, encoder
 
-from mtl_helpers.models import TaskSpec, build_model, build_single_task
-from mtl_helpers.theta import theta_partition, tower_distance
+from mtl_helpers.models import TaskSpec, build_model, build_single_task, parameter_counts_from_models
+from mtl_helpers.theta import parameter_counts, theta_partition, tower_distance
 
 VARIANTS = [
     dict(sharing="hard"), dict(sharing="hard", shared_layers=0), dict(sharing="hard", shared_layers=1),
@@ -66,3 +67,30 @@ def test_tower_distance_table_and_hard_sharing_zero_rows():
     np.testing.assert_allclose(per_pair.sort_index(), totals.sort_index(), rtol=1e-6)
     hard = tower_distance(build_model(tasks, encoder(num_layers=2), sharing="hard"))
     assert (hard["distance"] == 0).all()
+
+
+# ----------------------------------------------------------------------------- the parameter-count formulas
+@pytest.mark.parametrize("arguments", [
+    dict(num_tasks=3, num_layers=2, shared_layers=1, embedding_dim=16, hidden_units=8, vocab_size=300, num_classes=3),
+    dict(num_tasks=2, num_layers=3, shared_layers=0, embedding_dim=8, hidden_units=12, vocab_size=200, num_classes=5),
+    dict(num_tasks=1, num_layers=1, shared_layers=1, embedding_dim=8, hidden_units=4, vocab_size=100, num_classes=2),
+])
+def test_parameter_formulas_match_built_keras_models(arguments):
+    formula = parameter_counts(**arguments)
+    built = parameter_counts_from_models(**arguments)
+    pd.testing.assert_frame_equal(formula, built)
+
+
+def test_hard_sharing_saves_t_minus_one_copies_of_theta_shared():
+    counts = parameter_counts(4, num_layers=2, shared_layers=2, embedding_dim=32, hidden_units=16,
+                                      vocab_size=1000).set_index("setup")
+    hard = counts.loc["hard sharing"]
+    assert hard["saving"] == (4 - 1) * hard["shared"]
+    assert counts.loc["soft sharing", "total"] == counts.loc["single-task (T models)", "total"]
+
+
+def test_parameter_counts_rejects_bad_depths():
+    with pytest.raises(ValueError, match="shared_layers"):
+        parameter_counts(2, num_layers=2, shared_layers=3)
+    with pytest.raises(ValueError, match="num_tasks"):
+        parameter_counts(0)

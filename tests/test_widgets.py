@@ -1,262 +1,75 @@
-"""Notebook 08's playground: pure functions, widget callbacks (no browser), checkers of exercises 8.1-8.4.
-
-Callbacks are exercised in-process: build the UI, set a control's value, assert that the run was redone
-with the new settings and the score line/figure changed. Most tests use a fake ``run`` (instant,
-deterministic) so they test the wiring; the tests marked ``slow`` train a real tiny model.
-"""
-from __future__ import annotations
-
-import dataclasses
-import json
-
-import matplotlib
-import nbformat
-import pandas as pd
+"""mtl_helpers.widgets: the pure logic behind the widgets of notebooks 02-04 (tiny models on the toy language) and
+the widgets themselves, built without a browser."""
+import numpy as np
 import pytest
 
-from mtl_helpers import exercises, playground, playground_settings, playground_ui, widgets
-from mtl_helpers.notebook_runner import cell_text_outputs, execute_notebook
-from mtl_helpers.widgets import PlaygroundSettings
-
-matplotlib.use("Agg")
-
-TINY = dict(units=8, toy_size=200, epochs=2, steps_per_epoch=3)
+from mtl_helpers import data, experiments, models, training, widgets
 
 
-def fake_run(settings: PlaygroundSettings) -> pd.DataFrame:
-    """Instant stand-in for playground_run: sharing helps in proportion to relatedness."""
-    settings.validate()
-    gain = 0.0 if settings.sharing == "none" else 0.3 * settings.relatedness
-    rows = [{"epoch": e, "task": t, "metric": "accuracy", "value": min(1.0, 0.4 + 0.1 * e + gain - 0.05 * i)}
-            for e in range(1, settings.epochs + 1) for i, t in enumerate(settings.tasks)]
-    frame = pd.DataFrame(rows)
-    frame.attrs.update(seconds=0.01, settings=settings)
-    return frame
+@pytest.fixture(scope="module")
+def toy():
+    tasks = data.load_tasks(["toy_ner", "toy_topic"], toy_size=60)
+    vocab = data.Vocabulary.from_tasks(tasks)
+    return tasks, vocab, models.EncoderConfig(vocab_size=len(vocab), embedding_dim=8, hidden_units=4, num_layers=1)
 
 
-# ----------------------------------------------------------------------------- settings
-@pytest.mark.parametrize("change, words", [
-    ({"sharing": "shared"}, "sharing"), ({"sampling": "random"}, "sampling"),
-    ({"relatedness": 1.5}, "relatedness"), ({"fraction": 0.0}, "fraction"),
-    ({"shared_layers": 3}, "shared_layers"), ({"task_weights": (1.0,)}, "task_weights"),
-    ({"task_weights": (0.0, 0.0)}, "all 0"), ({"coupling_weight": -1.0}, "coupling_weight"),
-    ({"tasks": ("toy_topic",)}, "tasks"),
-])
-def test_bad_settings_name_the_problem(change, words):
-    with pytest.raises(ValueError, match=words):
-        dataclasses.replace(PlaygroundSettings(), **change).validate()
+def test_tokenize_treebank_conventions():
+    assert widgets.tokenize("I don't like it.") == ["I", "do", "n't", "like", "it", "."]
+    with pytest.raises(ValueError, match="string"):
+        widgets.tokenize(["a"])
 
 
-def test_describe_names_only_the_knobs_of_the_mode():
-    assert "λ" in PlaygroundSettings(sharing="soft").describe()
-    assert "λ" not in PlaygroundSettings(sharing="hard").describe()
-    assert "shared layers" in PlaygroundSettings(sharing="hard").describe()
-    assert "shared layers" not in PlaygroundSettings(sharing="cross_stitch").describe()
+def test_predict_all_heads_one_row_per_token_and_per_sentence(toy):
+    tasks, vocab, encoder = toy
+    model = models.build_model([models.TaskSpec.from_task(t, vocab) for t in tasks.values()], encoder)
+    sentence = " ".join(tasks["toy_ner"].test.tokens[0])
+    table = widgets.predict_all_heads(model, vocab, tasks, sentence)
+    n = len(widgets.tokenize(sentence))
+    assert (table["head"] == "toy_ner").sum() == n and (table["head"] == "toy_topic").sum() == 1
+    assert set(table.loc[table["head"] == "toy_ner", "prediction"]) <= set(tasks["toy_ner"].labels)
+    assert table.loc[table["head"] == "toy_topic", "prediction"].iloc[0] in tasks["toy_topic"].labels
+    wide = widgets.heads_side_by_side(table)
+    assert len(wide) == n + 1 and "toy_ner" in wide.columns
+    with pytest.raises(ValueError, match="empty"):
+        widgets.predict_all_heads(model, vocab, tasks, "   ")
+    with pytest.raises(ValueError, match="not in this model"):
+        widgets.predict_all_heads(model, vocab, {"pos": tasks["toy_ner"]}, sentence)
 
 
-# ----------------------------------------------------------------------------- UI wiring (fake run)
-def test_moving_a_slider_retrains_once_with_the_new_value(capsys):
-    calls: list[PlaygroundSettings] = []
-
-    def counting_run(settings):
-        calls.append(settings)
-        return fake_run(settings)
-
-    ui = widgets.build_playground(PlaygroundSettings(sharing="hard", relatedness=0.5, seeds=1), run=counting_run)
-    first = ui.last
-    assert [s.sharing for s in calls] == ["none", "hard"]  # the baseline and the setting, same seed
-    assert "toy_sentiment dev score" in ui.text.value
-    ui.controls["relatedness"].value = 1.0
-    assert len(calls) == 4 and calls[-1].relatedness == calls[-2].relatedness == 1.0
-    assert ui.last is not first and not ui.last.curves.equals(first.curves)
-    assert "relatedness=1" in ui.text.value and "baseline none" in ui.text.value
+def test_lambda_sweep_pulls_towers_together(toy):
+    tasks, vocab, encoder = toy
+    config = training.TrainConfig(epochs=1, steps_per_epoch=3, batch_size=16, progress=False, learning_rate=1e-2)
+    sweep = experiments.lambda_sweep(tasks, vocab, encoder, [0.0, 10.0], config)
+    assert list(sweep.columns) == ["coupling_weight", "task", "metric", "value", "distance", "penalty"]
+    assert len(sweep) == 4 and set(sweep["metric"]) == {"f1", "accuracy"}
+    distance = sweep.groupby("coupling_weight")["distance"].first()
+    assert distance[10.0] < distance[0.0]
+    assert (sweep.loc[sweep.coupling_weight == 0.0, "penalty"] == 0).all()
+    with pytest.raises(ValueError, match="lambdas"):
+        experiments.lambda_sweep(tasks, vocab, encoder, [-1.0], config)
 
 
-def test_every_control_reaches_the_settings():
-    ui = widgets.build_playground(PlaygroundSettings(), run=fake_run)
-    ui.controls["sharing"].value = "soft"
-    ui.controls["coupling_weight"].value = 0.1
-    ui.controls["sampling"].value = "uniform"
-    ui.controls["fraction"].value = 0.5
-    ui.weight_sliders[1].value = 0.5
-    chosen = ui.last.settings
-    assert (chosen.sharing, chosen.sampling, chosen.fraction, chosen.task_weights) == ("soft", "uniform", 0.5,
-                                                                                       (1.0, 0.5))
-    assert chosen.coupling_weight == pytest.approx(0.1)
-    assert chosen == ui.settings()
+def test_uis_build(toy):
+    tasks, vocab, encoder = toy
+    model = models.build_model([models.TaskSpec.from_task(t, vocab) for t in tasks.values()], encoder)
+    box = widgets.sentence_box([(model, vocab, tasks)], example=" ".join(tasks["toy_ner"].test.tokens[0]))
+    assert len(box.children) == 2
+    import pandas as pd
+    sweep = pd.DataFrame({"coupling_weight": [0.0, 1.0], "task": ["a", "a"], "metric": ["f1"] * 2,
+                          "value": [0.1, 0.2], "distance": [3.0, 1.0], "penalty": [0.0, 1.0]})
+    slider = widgets.lambda_slider(sweep)
+    assert slider.children[0].options == (("0", 0.0), ("1", 1.0))
+    assert np.isclose(slider.children[0].value, 0.0)
 
 
-def test_inert_knobs_are_greyed_out():
-    ui = widgets.build_playground(PlaygroundSettings(sharing="hard"), run=fake_run)
-    assert ui.controls["coupling_weight"].disabled and not ui.controls["shared_layers"].disabled
-    ui.controls["sharing"].value = "soft"
-    assert not ui.controls["coupling_weight"].disabled and ui.controls["shared_layers"].disabled
+def test_parameter_count_widget_builds_and_figure_stacks():
+    import ipywidgets
 
-
-def test_all_zero_weights_give_a_message_not_a_traceback():
-    ui = widgets.build_playground(PlaygroundSettings(), run=fake_run)
-    ui.weight_sliders[0].value = 0.0
-    before = ui.last
-    ui.weight_sliders[1].value = 0.0
-    assert ui.last is before
-    assert "cannot train" in ui.children[2].value and "weight > 0" in ui.children[2].value
-
-
-def test_probe_classes_for_the_browser_test():
-    ui = widgets.build_playground(PlaygroundSettings(), run=fake_run)
-    probe = ui.controls["fraction"]
-    assert widgets.PROBE_SLIDER_CLASS in probe._dom_classes and probe.continuous_update is False
-    assert any(widgets.PROBE_OUTPUT_CLASS in child._dom_classes for child in ui.children)
-    assert probe.index < len(probe.options) - 1, "ArrowRight must be able to move it"
-
-
-# ----------------------------------------------------------------------------- sweep and explorer
-def test_sweep_table_figure_and_explorer(capsys):
-    sweep = widgets.playground_sweep((0.0, 1.0), ("none", "hard"), PlaygroundSettings(seeds=1), run=fake_run)
-    assert list(sweep.columns) == ["relatedness", "sharing", "seed", "task", "metric", "value", "seconds"]
-    assert len(sweep) == 2 * 2 * 2
-    table = widgets.sweep_table(sweep)
-    assert list(table.columns) == ["none", "hard"] and list(table.index) == [0.0, 1.0]
-    assert table.loc[1.0, "hard"] > table.loc[1.0, "none"] == pytest.approx(table.loc[0.0, "hard"])
-    assert widgets.sweep_figure(sweep, "toy_topic").axes[0].get_title().startswith("toy_topic")
-    with pytest.raises(ValueError, match="not in the sweep"):
-        widgets.sweep_table(sweep, "pos")
-    explorer = widgets.build_sweep_explorer(sweep)
-    capsys.readouterr()
-    explorer.choice.value = "toy_sentiment"
-    assert "Figure" in capsys.readouterr().out
-
-
-def test_playground_figure_draws_the_baseline_beside_the_setting_with_a_seed_band():
-    result = widgets.playground_compare(PlaygroundSettings(seeds=3), run=fake_run)
-    lines, seeds = widgets.playground_figure(result).axes[:2]
-    assert [line.get_label() for line in lines.lines] == ["single-task (none)", "sharing=hard"]
-    assert len(lines.collections) == 2  # one band per setup
-    assert len(seeds.lines) == 3  # one paired line per seed
-    assert all(float(t).is_integer() for t in lines.get_xticks())
-    one = widgets.playground_figure(widgets.playground_compare(PlaygroundSettings(seeds=1), run=fake_run)).axes[0]
-    assert len(one.collections) == 0  # one seed: no band
-
-
-# ----------------------------------------------------------------------------- real training (tiny)
-@pytest.mark.slow
-def test_playground_run_trains_a_real_model_deterministically():
-    settings = PlaygroundSettings(**TINY)
-    partial: list[pd.DataFrame] = []
-    curve = widgets.playground_run(settings, use_cache=False, on_eval=partial.append)
-    assert list(curve.columns) == ["epoch", "task", "metric", "value"]
-    points = sorted(set(curve.epoch))  # a point every eval_every steps: 3 per epoch of 3 steps
-    assert set(curve.task) == set(settings.tasks) and points == pytest.approx([k / 3 for k in range(1, 7)])
-    assert curve.value.between(0, 1).all()
-    assert curve.attrs["train_sizes"]["toy_sentiment"] < curve.attrs["train_sizes"]["toy_topic"]
-    assert [p.epoch.max() for p in partial] == pytest.approx(points)  # the curve so far, at every point
-    pd.testing.assert_frame_equal(partial[-1], curve)
-    again = widgets.playground_run(settings, use_cache=False)  # without the hook: the same numbers
-    pd.testing.assert_frame_equal(curve, again)
-    assert widgets.playground_run(settings).attrs["cached"] in (False, True)
-    assert widgets.playground_run(settings).attrs["cached"] is True
-    other = widgets.playground_run(dataclasses.replace(settings, sharing="soft", coupling_weight=0.1))
-    assert not other.equals(curve)
-
-
-@pytest.mark.slow
-def test_real_ui_retrains_on_a_change(monkeypatch):
-    monkeypatch.setattr(playground, "_RUN_CACHE", {})  # every run trains, so every point is drawn
-    monkeypatch.setattr(playground_ui, "REDRAW_SECONDS", 0.0)
-    ui = widgets.build_playground(PlaygroundSettings(**TINY, relatedness=0.0, seeds=2))
-    first, before = ui.last, ui.redraws()
-    ui.controls["relatedness"].value = 1.0
-    assert ui.last.settings.relatedness == 1.0 and not ui.last.curves.equals(first.curves)
-    # 6 points (2 epochs of 3 steps), the 4 runs side by side: 5 partial redraws, then the final one
-    assert ui.redraws() - before == 6 and "| trained in" in ui.text.value
-    assert set(ui.last.curves.setup) == {"chosen", "baseline"} and ui.last.curves.seed.nunique() == 2
-
-
-# ----------------------------------------------------------------------------- in a real kernel (nbclient)
-@pytest.mark.notebooks
-def test_callback_output_in_a_kernel(tmp_path):
-    """In a kernel the playground trains in a worker thread; its score line reaches the text widget."""
-    source = [
-        "import pandas as pd\n"
-        "from mtl_helpers import widgets\n"
-        "def fake_run(s):\n"
-        "    frame = pd.DataFrame({'epoch': [1, 1], 'task': list(s.tasks), 'metric': 'accuracy',\n"
-        "                          'value': [0.5 * s.relatedness, 0.5]})\n"
-        "    frame.attrs.update(seconds=0.01, settings=s)\n"
-        "    return frame\n"
-        "ui = widgets.build_playground(widgets.PlaygroundSettings(relatedness=0.25), run=fake_run)\n"
-        "display(ui)",
-        "ui.controls['relatedness'].value = 0.75\nui.wait(60)\nprint('last:', ui.last.settings.relatedness)\n"
-        "print(ui.text.value)",
-    ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in source])
-    path = tmp_path / "callback.ipynb"
-    nbformat.write(nb, path)
-    executed, _ = execute_notebook(path, timeout=120)
-    second = cell_text_outputs(nbformat.v4.new_notebook(cells=[executed.cells[1]]))
-    assert "last: 0.75" in second
-    assert "relatedness=0.75" in json.dumps(executed.cells[1].outputs)
-
-
-# ----------------------------------------------------------------------------- checkers 8.1-8.4
-def test_check_inert_setting():
-    assert exercises.check_inert_setting("coupling_weight", quiet=True)
-    assert exercises.check_inert_setting("λ", quiet=True)
-    for wrong in ("shared_layers", None, 0.01):
-        assert not exercises.check_inert_setting(wrong, quiet=True)
-
-
-def test_check_embedding_only_sharing():
-    good = PlaygroundSettings(sharing="hard", shared_layers=0)
-    assert exercises.check_embedding_only_sharing(good, quiet=True)
-    assert not exercises.check_embedding_only_sharing(PlaygroundSettings(sharing="hard", shared_layers=1), quiet=True)
-    assert not exercises.check_embedding_only_sharing(PlaygroundSettings(sharing="none", shared_layers=0), quiet=True)
-    assert not exercises.check_embedding_only_sharing("hard", quiet=True)
-
-
-def test_check_sharing_gain(capsys):
-    sweep = widgets.playground_sweep((0.0, 0.5, 1.0), ("none", "hard"), PlaygroundSettings(), run=fake_run)
-    sweep.loc[(sweep.task == "toy_topic") & (sweep.sharing == "hard"), "value"] -= 0.1  # the auxiliary task's own gain
-    both = sweep.pivot_table(index="relatedness", columns="sharing", values="value", aggfunc="mean")
-    assert not exercises.check_sharing_gain(both["hard"] - both["none"], sweep, quiet=True)  # diluted by topic
-    table = sweep[sweep.task == "toy_sentiment"].pivot_table(index="relatedness", columns="sharing", values="value",
-                                                              aggfunc="mean")
-    assert exercises.check_sharing_gain(table["hard"] - table["none"], sweep)
-    assert "✓" in capsys.readouterr().out
-    assert not exercises.check_sharing_gain(table["none"] - table["hard"], sweep)
-    assert "Hint" in capsys.readouterr().out
-    assert not exercises.check_sharing_gain((table["hard"] - table["none"]).iloc[:2], sweep, quiet=True)
-    assert not exercises.check_sharing_gain(None, sweep, quiet=True)
-    with pytest.raises(ValueError, match="cross_stitch"):
-        exercises.check_sharing_gain(table["hard"] - table["none"], sweep, sharing="cross_stitch")
-    with pytest.raises(ValueError, match="not in the sweep"):
-        exercises.check_sharing_gain(table["hard"] - table["none"], sweep, task="pos")
-
-
-def test_check_temperature_share_agrees_with_the_trainer():
-    from mtl_helpers.training import task_sampling_probabilities
-
-    sizes = {"toy_sentiment": 60, "toy_topic": 600}
-    expected = task_sampling_probabilities(sizes, "temperature", temperature=2.0)["toy_sentiment"]
-    assert exercises.check_temperature_share(expected, sizes, "toy_sentiment", 2.0, quiet=True)
-    assert not exercises.check_temperature_share(60 / 660, sizes, "toy_sentiment", 2.0, quiet=True)
-    assert not exercises.check_temperature_share("a lot", sizes, "toy_sentiment", 2.0, quiet=True)
-    with pytest.raises(ValueError, match="not in sizes"):
-        exercises.check_temperature_share(0.5, sizes, "pos")
-
-
-@pytest.mark.parametrize("name,integer", [(n, i) for n, i, _ in playground_settings._PLAYGROUND_NUMBERS])
-def test_a_playground_number_of_the_wrong_type_is_a_value_error_naming_the_fix(name, integer):
-    for value in ["0.5", True, None] + ([2.5] if integer else []):
-        with pytest.raises(ValueError, match=rf"PlaygroundSettings\.{name} must be an? (integer|number).*"
-                                             rf"pass e\.g\. {name}="):
-            PlaygroundSettings(**{name: value})
-    with pytest.raises(ValueError, match="task_weights must be a tuple of numbers"):
-        PlaygroundSettings(task_weights=("1", 1.0))
-
-
-@pytest.mark.parametrize("change,words", [({"units": 0}, "units"), ({"epochs": 0}, "epochs"),
-                                          ({"learning_rate": 0.0}, "learning_rate"), ({"seed": -1}, "seed")])
-def test_playground_sizes_out_of_range_name_the_problem(change, words):
-    with pytest.raises(ValueError, match=words):
-        PlaygroundSettings(**change).validate()
+    ui = widgets.parameter_count_widget(num_tasks=2, vocab_size=2000)
+    assert isinstance(ui, ipywidgets.VBox)
+    sliders = ui.children[0].children
+    depth, shared = sliders[1], sliders[2]
+    depth.value = 1
+    assert shared.max == 1 and shared.value <= 1
+    figure = widgets.parameter_count_figure(widgets.parameter_counts(2, vocab_size=2000))
+    assert len(figure.axes[0].patches) == 6
