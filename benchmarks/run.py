@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "training_cost": lambda: speed.training_cost(cap if quick else (args.cost_max_sentences or None),
                                                      epochs=2 if quick else args.cost_epochs),
         "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
-        "playground": lambda: playground.playground_latency(3 if quick else 7, quick=quick),
+        "playground": lambda: playground.playground_latency(3 if quick else 7),
         "playground_grid": playground.grid_rows,
         "lessons": lambda: lessons.run_lessons(lesson_seeds, lesson_claims, args.quality_jobs, out_dir,
                                                log=lambda m: print(m, flush=True)),
