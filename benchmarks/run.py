@@ -208,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         "notebooks": lambda: notebooks.notebook_times(quick, class_mode=not (quick or args.no_class_mode)),
         "playground": lambda: playground.playground_latency(3 if quick else 7),
         "playground_grid": playground.grid_rows,
-        "lessons": lambda: lessons.run_lessons(lesson_seeds, lesson_claims, args.quality_jobs, out_dir,
+        "lessons": (lambda: [common.Row("lessons", "lesson ledger", None, verdict="SKIP", note=(
+                        "not in --quick: the ledger trains every claim on 5 or 10 seeds (about an hour on 2 cores); "
+                        "run `python -m benchmarks --only lessons`, or add --claims ID to --quick"))])
+                   if quick and lesson_claims is None else
+                   lambda: lessons.run_lessons(lesson_seeds, lesson_claims, args.quality_jobs, out_dir,
                                                log=lambda m: print(m, flush=True)),
         "classroom": lambda: classroom.classroom_load(args.users, args.minutes, args.classroom_mode),
     }
