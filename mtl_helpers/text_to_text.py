@@ -22,6 +22,11 @@ from . import data, metrics
 
 PREFIXES: dict[str, str] = {"toy_sentiment": "sentiment:", "toy_topic": "topic:", "toy_ner": "ner:",
                             "toy_roles": "roles:"}
+# Another wording of each instruction, never used in training. It is no word of the vocabulary (built from the
+# train text, the prefixes and the labels), so the model reads <unk>, whose embedding no step trained: without
+# pretraining, an unseen wording is an unknown word. Instruction tuning (FLAN, T0) trains on many wordings.
+PARAPHRASES: dict[str, str] = {"toy_sentiment": "polarity:", "toy_topic": "subject:", "toy_ner": "entities:",
+                               "toy_roles": "agents:"}
 SEP, END = data.Vocabulary.SPECIALS[data.Vocabulary.BOS], data.Vocabulary.SPECIALS[data.Vocabulary.EOS]
 Example = tuple[list[str], list[str]]  # (source words with the prefix, answer words)
 
@@ -244,11 +249,13 @@ def train(model, vocab: data.Vocabulary, tasks: Sequence[data.TaskData], *, targ
 def run_and_score(target: str, tasks: Sequence[str], *, seed: int, vocabulary_tasks: Sequence[str],
                   toy_size: int = 10000, fractions: Mapping[str, float] | None = None, relatedness: float = 1.0,
                   max_len: int = 36, epochs: int = 15, steps_per_epoch: int = 25,
-                  early_stopping_patience: int | None = 4, **train_options: float) -> float:
+                  early_stopping_patience: int | None = 4, test_prefix: str | None = None,
+                  **train_options: float) -> float:
     """One seed of a text-to-text setup, as the lesson ledger runs it: load ``vocabulary_tasks`` (the seed
     decides corpus and split; ``fractions`` subsample training sets), build one vocabulary over all of them,
     so both sides of a comparison read the same tokens, train on ``tasks``, and score ``target`` on test with
-    constrained decoding."""
+    constrained decoding. ``test_prefix``: ask the test questions with this wording instead of the trained
+    one (e.g. PARAPHRASES[target])."""
     if target not in tasks or not set(tasks) <= set(vocabulary_tasks):
         raise ValueError(f"target {target!r} must be one of tasks {list(tasks)}, and tasks a subset of "
                          f"vocabulary_tasks {list(vocabulary_tasks)}.")
@@ -260,4 +267,4 @@ def run_and_score(target: str, tasks: Sequence[str], *, seed: int, vocabulary_ta
     patience = epochs if early_stopping_patience is None else early_stopping_patience
     train(model, vocab, [loaded[name] for name in tasks], target=loaded[target], epochs=epochs,
           steps_per_epoch=steps_per_epoch, patience=patience, seed=seed, **train_options)
-    return score(loaded[target], predict(model, vocab, loaded[target]))
+    return score(loaded[target], predict(model, vocab, loaded[target], prefix=test_prefix))

@@ -102,3 +102,17 @@ def test_train_is_seeded_and_checks_the_target(tasks):
     assert runs[0] == runs[1] and len(runs[0]["dev"]) == 2
     with pytest.raises(ValueError, match="target"):
         tt.train(model, vocab, [topic], target=sentiment)
+
+
+def test_a_paraphrased_instruction_is_an_unseen_word(tasks):
+    vocab = tt.build_vocabulary(tasks)
+    unk = vocab.encode(["no-such-word"])[0]
+    assert set(tt.PARAPHRASES) == set(tt.PREFIXES)
+    for task in tasks:
+        assert vocab.encode([tt.PARAPHRASES[task.name]])[0] == unk != vocab.encode([tt.PREFIXES[task.name]])[0]
+    model = tt.build_model(len(vocab), 36, dim=8, heads=1, seed=0)
+    sentiment = tasks[0]
+    asked = tt.predict(model, vocab, sentiment, "dev", prefix=tt.PARAPHRASES[sentiment.name])
+    assert all(len(a) == 1 and a[0] in ("pos", "neg") for a in asked)  # constrained: still a label
+    source, _ = tt.examples(sentiment, "dev", prefix="polarity:")[0]
+    assert source[0] == "polarity:"
