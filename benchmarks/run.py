@@ -11,6 +11,7 @@ quality rows of ``--quick`` print INFO with the reason (300 sentences and one ep
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import sys
@@ -31,6 +32,13 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("throughput", "serving", "training_cost", "notebooks", "playground", "quality", "lessons")
+# In --quick, the timing and ratio verdicts of these benchmarks are INFO (the playground's effect rows, measured on
+# the full 5 seeds, keep theirs): why, in words. The quality rows say it themselves.
+QUICK_INFO = {
+    "serving": "--quick: 400 sentences, 3 repeats; the target is judged by a full run",
+    "training_cost": "--quick: 400 sentences, 2 epochs, far from the single-task scores; judged by a full run",
+    "playground": "--quick: 3 changes, on whatever else runs here; judged by `--only playground` on an idle machine",
+}
 OPT_IN = ("classroom", "playground_grid")  # only when named in --only: a Voila server and a browser; the grid
 
 
@@ -151,6 +159,15 @@ def quality_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def quick_rows(name: str, rows: list) -> list:
+    """A --quick run's rows of benchmark ``name``: the verdicts of its times and ratios (rows with a unit) become
+    INFO with the reason (QUICK_INFO), since a smoke run's sizes and repeats cannot judge them; others stay."""
+    if name not in QUICK_INFO:
+        return rows
+    return [dataclasses.replace(r, verdict="INFO", note=f"{QUICK_INFO[name]}; {r.note}")
+            if r.verdict in ("PASS", "FAIL") and r.unit else r for r in rows]
+
+
 def quick_quality_reason(settings: Settings) -> str:
     """Why the quality rows of a --quick run are INFO, not PASS/FAIL: its sizes, in words."""
     def count(n: int, word: str) -> str:
@@ -241,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             new = _safe(name, run_quality)
         else:
             new = _safe(name, plan[name])
+            new = quick_rows(name, new) if quick else new
         seconds[name] = time.perf_counter() - t0
         for row in new:
             print(row.line(), flush=True)

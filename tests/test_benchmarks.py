@@ -57,6 +57,17 @@ def test_a_quick_run_reports_its_quality_rows_as_info_with_the_reason():
     assert _row(passing, "7. a multi-task gain").verdict == "PASS"
 
 
+def test_a_quick_run_reports_times_and_ratios_as_info_but_keeps_measured_effects():
+    from benchmarks.common import Row, check
+
+    rows = [check("playground", "playground retrain", 15.0, at_most=6.0, unit=" s"),
+            Row("playground", "playground effect related", 0.277, target="95% interval above 0", verdict="PASS")]
+    quick = run.quick_rows("playground", rows)
+    assert quick[0].verdict == "INFO" and quick[0].note.startswith("--quick: 3 changes")
+    assert quick[1].verdict == "PASS"  # 5 seeds in --quick too: a real verdict
+    assert run.quick_rows("throughput", rows) == rows
+
+
 def test_dev_scores_choose_a_setting_but_never_enter_the_test_table():
     test = _table([1.0, 1.2, 0.9])  # hard sharing wins on test
     dev = test.assign(split="dev", value=test.value - 0.02 * (test.sharing == "hard"))  # single-task wins on dev
