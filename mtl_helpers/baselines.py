@@ -3,9 +3,12 @@
 A model's score means little until it is set beside what no learning at all gets: the majority class
 of a classification task, and the most frequent tag of each word (the majority tag for words never
 seen in training) for a tagging task. A BiLSTM that scores below these has not learned the task yet.
+A language model has its own: the uniform model (perplexity = the number of outcomes), and the count-based
+unigram and bigram models of :func:`ngram_perplexity`.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
@@ -70,3 +73,40 @@ def table(tasks: Sequence[data.TaskData], split: str = "test") -> list[dict]:
         rows.append({"task": task.name, "baseline": name, "metric": metrics.main_metric(task.kind, task.labels)[0],
                      "value": value})
     return rows
+
+
+def ngram_perplexity(train: Sequence[Sequence[int]], dev: Sequence[Sequence[int]], num_outcomes: int,
+                     order: int = 2) -> float:
+    """Dev perplexity of a count-based next-word model over ``num_outcomes`` ids, for sentences of word ids.
+
+    Each sentence is scored as a language model is: every word, then the end id (data.Vocabulary.EOS), each
+    given what came before (the start id, data.Vocabulary.BOS, first). order=1: the unigram model, counts + 1
+    (add-one); order=2: the bigram model, Witten-Bell interpolated with that unigram (a context seen c times,
+    followed by t different ids, trusts its own counts with weight c / (c + t)). Nothing is tuned on dev.
+    """
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 (unigram) or 2 (bigram), got {order!r}.")
+    if not train or not dev:
+        raise ValueError("ngram_perplexity needs training and dev sentences; pass lists of id lists.")
+    bos, eos = data.Vocabulary.BOS, data.Vocabulary.EOS
+
+    def pairs(sentences: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+        found = [(prev, word) for s in sentences for prev, word in zip([bos, *s], [*s, eos])]
+        if any(not 0 <= w < num_outcomes for _, w in found):
+            raise ValueError(f"an id lies outside 0..{num_outcomes - 1}; map rarer ids to <unk> first.")
+        return found
+
+    counts, follows = Counter(w for _, w in pairs(train)), Counter(pairs(train))
+    total = sum(counts.values())
+    context, types = Counter(), Counter()
+    for (prev, _), c in follows.items():
+        context[prev] += c
+        types[prev] += 1
+    nll, n = 0.0, 0
+    for prev, word in pairs(dev):
+        p = (counts[word] + 1.0) / (total + num_outcomes)
+        if order == 2 and context[prev]:
+            trust = context[prev] / (context[prev] + types[prev])
+            p = trust * follows[(prev, word)] / context[prev] + (1.0 - trust) * p
+        nll, n = nll - math.log(p), n + 1
+    return math.exp(nll / n)

@@ -51,11 +51,14 @@ class ClassificationHead(_Head):
 @serializable
 class TaggingHead(_Head):
     """Per-token Dense → tag logits [B, L, C]. With ``crf=True`` the logits are a CRF's emission scores and
-    the head also owns the transition scores (C × C, from → to) and start/end scores (mtl_helpers.crf)."""
+    the head also owns the transition scores (C × C, from → to) and start/end scores (mtl_helpers.crf).
+    ``hidden`` > 0 puts a ReLU layer of that width first (an MLP head: a probe of frozen features that can
+    combine them, where a linear one may only find the majority tag)."""
 
-    def __init__(self, num_outputs: int, crf: bool = False, **kwargs: Any) -> None:
+    def __init__(self, num_outputs: int, crf: bool = False, hidden: int = 0, **kwargs: Any) -> None:
         super().__init__(num_outputs, **kwargs)
-        self.crf = crf
+        self.crf, self.hidden_units = crf, int(hidden)
+        self.hidden = keras.layers.Dense(self.hidden_units, activation="relu") if self.hidden_units else None
         self.out = keras.layers.Dense(num_outputs)
         if crf:
             self.transitions = self.add_weight(shape=(num_outputs, num_outputs), initializer="zeros",
@@ -65,10 +68,10 @@ class TaggingHead(_Head):
 
     def call(self, states: tf.Tensor, padding_mask: tf.Tensor, decoder_tokens: tf.Tensor | None = None,
              training: bool = False) -> tf.Tensor:
-        return self.out(states)
+        return self.out(states if self.hidden is None else self.hidden(states))
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "crf": self.crf}
+        return {**super().get_config(), "crf": self.crf, "hidden": self.hidden_units}
 
 
 @serializable
@@ -145,7 +148,7 @@ def build_head(spec: TaskSpec, encoder: EncoderConfig) -> _Head:
     if spec.kind == "classification":
         return ClassificationHead(spec.num_outputs, pooling=spec.pooling, name=name)
     if spec.kind == "tagging":
-        return TaggingHead(spec.num_outputs, crf=spec.crf, name=name)
+        return TaggingHead(spec.num_outputs, crf=spec.crf, hidden=spec.hidden, name=name)
     if spec.kind == "lm":
         return LanguageModelHead(spec.num_outputs, encoder.hidden_units if encoder.kind == "bilstm" else 0,
                                  bidirectional=spec.bidirectional, name=name)

@@ -50,9 +50,10 @@ def _head_sums(model: MultiTaskModel, task: str, logits: tf.Tensor, targets: tf.
         targets = lm_targets(targets, head.num_outputs)
         if not getattr(head, "bidirectional", False):
             return _weighted_sums(logits, targets, weights)
-        forward = _weighted_sums(logits[:, :, 0], targets, weights)
-        backward = _weighted_sums(logits[:, :, 1], *_previous_words(targets, weights))
-        return forward[0] + backward[0], forward[1] + backward[1]
+        previous, previous_weights = _previous_words(targets, weights)
+        # one cross-entropy over [B, L, 2, V]: slicing each direction out first copies the logits twice
+        return _weighted_sums(logits, tf.stack([targets, previous], axis=2),
+                              tf.stack([weights, tf.cast(previous_weights, weights.dtype)], axis=2))
     if not getattr(head, "crf", False):
         return _weighted_sums(logits, targets, weights)
     weights = tf.cast(weights, logits.dtype)

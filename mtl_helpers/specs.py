@@ -84,6 +84,7 @@ class TaskSpec:
     pooling: str = "mean"  # classification only: how token states become one sentence vector (POOLINGS)
     #: lm only (BiLSTM): the backward half also predicts the PREVIOUS word, so pretraining trains both halves
     bidirectional: bool = False
+    hidden: int = 0  # tagging only: width of a ReLU layer before the output layer (an MLP head); 0 = linear
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9_]+", self.name):
@@ -110,7 +111,11 @@ class TaskSpec:
         if self.bidirectional and self.kind != "lm":
             raise ValueError(f"task {self.name!r}: bidirectional=True needs an lm task (it predicts the previous "
                              f"word too), not kind={self.kind!r}; drop bidirectional.")
-        self.crf, self.bidirectional = bool(self.crf), bool(self.bidirectional)
+        if not is_integer(self.hidden) or self.hidden < 0 or (self.hidden and self.kind != "tagging"):
+            raise ValueError(f"task {self.name!r}: hidden must be an integer >= 0 (0 = a linear head), and > 0 only "
+                             f"for a tagging task, got hidden={self.hidden!r} with kind={self.kind!r}; pass e.g. "
+                             "hidden=64 on a tagging task.")
+        self.crf, self.bidirectional, self.hidden = bool(self.crf), bool(self.bidirectional), int(self.hidden)
         self.num_outputs = int(self.num_outputs)
         self.read_layer = None if self.read_layer is None else int(self.read_layer)
 
