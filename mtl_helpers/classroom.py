@@ -164,6 +164,10 @@ def parse_exercise(notebook: str, index: int, source: str, defined: set[str] = f
                                                   for node in tree.body)
     if binding:
         solution = "\n".join(ast.get_source_segment(code, s) for s in statements[:binding[-1] + 1])
+        # ``answer = fn`` in the cell ran before the solution's new ``def fn``: bind the answer again after it
+        solution += "".join(f"\n{ast.get_source_segment(source, node)}" for node in tree.body
+                            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
+                            and node.value.id in placeholders and answer in {ast.unparse(t) for t in node.targets})
     else:
         solution = _answer_code(code, statements, call.func.attr, answer, rejected=False) if is_value else None
     if solution is None:
