@@ -92,3 +92,13 @@ def test_round_trip_second_notebook(tmp_path):
     assert scores["solved"] == full and scores["untouched"] == 0, scores
     assert 0 < scores["wrong"] < full, scores
     assert not classroom.feedback_has_hidden_tests(tmp_path)
+
+
+def test_a_function_answer_is_bound_after_its_solution():
+    """5.6's cell binds ``answer_5_6 = pcgrad_combine`` before the solution region defines the real function:
+    the region binds it again, or the autograder grades the stub."""
+    from mtl_helpers.notebook_runner import NOTEBOOK_DIR
+
+    found = {e.grade_id: e for e in classroom.exercises_of(NOTEBOOK_DIR / "05_training.ipynb")}
+    solution = found["ex_5_6"].solution
+    assert solution.index("def pcgrad_combine") < solution.rindex("answer_5_6 = pcgrad_combine")
