@@ -304,7 +304,8 @@ def submission(released: nbformat.NotebookNode, notebook: str, student: str) -> 
 
 
 def selftest(course: Path, only: list[str] | None = None) -> dict[str, dict[str, float]]:
-    """Submit the three students, autograde and generate feedback; points per assignment and student."""
+    """Submit the three students, autograde and generate feedback; points per assignment and student, and the
+    assignment's maximum under "max"."""
     if not (course / "release").is_dir():
         raise ValueError(f"{course} has no release/; run python -m mtl_helpers.classroom release {course} first.")
     from nbgrader.api import Gradebook
@@ -325,7 +326,8 @@ def selftest(course: Path, only: list[str] | None = None) -> dict[str, dict[str,
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="mtl-nlp") as gradebook:
             scores[assignment] = {s: gradebook.find_submission(assignment, s).score for s in STUDENTS}
             total = gradebook.find_assignment(assignment).max_score
-        print(f"{assignment}: " + ", ".join(f"{s} {p:g}/{total:g}" for s, p in scores[assignment].items()))
+            scores[assignment]["max"] = total
+        print(f"{assignment}: " + ", ".join(f"{s} {scores[assignment][s]:g}/{total:g}" for s in STUDENTS))
     return scores
 
 
@@ -347,10 +349,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"released {name} -> {course / 'release' / name}")
         return
     scores = selftest(course, args.only)
-    bad = [a for a, s in scores.items() if not s["solved"] > s["wrong"] >= s["untouched"] == 0]
+    bad = [a for a, s in scores.items() if not s["max"] == s["solved"] > s["wrong"] > s["untouched"] == 0]
     print("feedback shows hidden tests!" if feedback_has_hidden_tests(course) else "feedback: hidden tests stripped")
     if bad:
-        sys.exit(f"expected solved > wrong >= untouched = 0 for {bad}")
+        sys.exit(f"expected full points solved, partial wrong, zero untouched; not so for {bad}")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def test_round_trip_full_zero_and_partial_points(tmp_path):
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "0.1 * omega" not in text
     assert classroom.STUB in text
     scores = classroom.selftest(tmp_path)["02_theta_formulation"]
-    assert scores == {"solved": 4, "untouched": 0, "wrong": 2}
+    assert scores == {"solved": 4, "untouched": 0, "wrong": 2, "max": 4}
     assert not classroom.feedback_has_hidden_tests(tmp_path)
 
 
@@ -89,7 +89,7 @@ def test_round_trip_second_notebook(tmp_path):
     assert classroom.release(tmp_path, only=["10"]) == ["10_text_to_text"]
     full = len(classroom.exercises_of(TEXT_TO_TEXT))
     scores = classroom.selftest(tmp_path)["10_text_to_text"]
-    assert scores["solved"] == full and scores["untouched"] == 0, scores
+    assert scores["solved"] == full == scores["max"] and scores["untouched"] == 0, scores
     assert 0 < scores["wrong"] < full, scores
     assert not classroom.feedback_has_hidden_tests(tmp_path)
 
