@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 PROBE_SLIDER_CLASS = "playground-probe-slider"
 PROBE_OUTPUT_CLASS = "playground-probe-output"
 FRACTIONS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)  # the main-task data slider
-REDRAW_SECONDS = 0.25  # at most one redraw per this many seconds while training (a redraw costs about 0.1 s)
+REDRAW_SECONDS = 0.25  # a redraw at least this often while training (a redraw costs about 0.1 s) ...
+REDRAW_POINTS = 3  # ... and after every this many new dev points, so a fast retrain also redraws as it goes
 COLORS = {"chosen": "tab:orange", "baseline": "tab:blue"}
 
 
@@ -147,7 +148,7 @@ def _in_kernel() -> bool:
 def build_playground(settings: PlaygroundSettings | None = None, run: Callable[..., pd.DataFrame] | None = None,
                      *, background: bool | None = None) -> ipywidgets.Widget:
     """Controls for every PlaygroundSettings knob; each change retrains the chosen setting and its single-task
-    baseline on the same seeds and redraws while they train (at most every REDRAW_SECONDS).
+    baseline on the same seeds and redraws while they train (every REDRAW_SECONDS or REDRAW_POINTS new points).
 
     background: train in a worker thread (default: when running inside a Jupyter kernel), so a change during
     a run restarts it; ``widget.wait()`` blocks until the current run is drawn. run: a stand-in for one run
@@ -201,7 +202,7 @@ def build_playground(settings: PlaygroundSettings | None = None, run: Callable[.
     syncing = {"on": False}  # True while the settings string and the controls write each other: one retrain
     # base: what the controls do not show (epochs, sizes, …); worker: the training thread, if any
     state: dict[str, Any] = {"base": settings, "figure": None, "restart": False, "busy": False, "worker": None,
-                             "drawn": 0.0, "redraws": 0}
+                             "drawn": 0.0, "redraws": 0, "points": 0}
     lock = threading.Lock()  # a change and the end of a run must not cross: a restart is never lost
 
     def current() -> PlaygroundSettings:
@@ -214,12 +215,13 @@ def build_playground(settings: PlaygroundSettings | None = None, run: Callable[.
         lines = [score_line(result), result.gain_line()]
         text.value = "<pre style='margin:0'>" + "\n".join(lines) + "</pre>"
         plot.value = figure_png(state["figure"])
-        state["drawn"], state["redraws"] = time.perf_counter(), state["redraws"] + 1
+        state["drawn"], state["redraws"], state["points"] = time.perf_counter(), state["redraws"] + 1, 0
 
     def progress(result: PlaygroundResult) -> None:
         if state["restart"]:
             raise _Restart
-        if time.perf_counter() - state["drawn"] >= REDRAW_SECONDS:
+        state["points"] += 1
+        if time.perf_counter() - state["drawn"] >= REDRAW_SECONDS or state["points"] >= REDRAW_POINTS:
             draw(result)
 
     def train_once() -> None:
