@@ -53,12 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all of them), or "
                              "the opt-in classroom load test, run only when named: --only classroom --users N")
-    parser.add_argument("--users", type=int, default=2,
-                        help="classroom: concurrent Voila sessions of the playground (headless Chromium; default 2)")
+    parser.add_argument("--users", default="2",
+                        help="classroom: concurrent Voila sessions of the playground (headless Chromium; default 2), "
+                             "or several runs, e.g. 4,10,16, to find the largest class within the targets")
     parser.add_argument("--minutes", type=float, default=1.0,
                         help="classroom: minutes each session keeps moving the slider (default 1)")
     parser.add_argument("--classroom-mode", choices=("fast", "class"), default="fast",
                         help="classroom: the playground's sizes, MTL_FAST=1 (fast, default) or 0 (class)")
+    parser.add_argument("--classroom-app", choices=("room", "lesson"), default="room",
+                        help="classroom: 'room' serves notebooks/apps/playground.ipynb in preheated kernels "
+                             "(default); 'lesson' the whole notebook 08, a kernel started per visit")
     parser.add_argument("--speed-max-sentences", type=int, default=2000,
                         help="conll2000 sentences per split for benchmarks 1-3 (default 2000; 0 = all)")
     parser.add_argument("--quality-max-sentences", type=int, default=None,
@@ -185,10 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         build_parser().error(f"unknown benchmark {unknown}; use some of {', '.join(BENCHMARKS + OPT_IN)}.")
     if "classroom" in selected:
-        from .classroom import validate
+        from .classroom import parse_users, validate
 
         try:
-            validate(args.users, args.minutes, args.classroom_mode)
+            args.users = parse_users(args.users)
+            for users in args.users:
+                validate(users, args.minutes, args.classroom_mode, app=args.classroom_app)
         except ValueError as error:
             build_parser().error(str(error))
     from mtl_helpers import _tf_logs
@@ -231,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
                    if quick and lesson_claims is None else
                    lambda: lessons.run_lessons(lesson_seeds, lesson_claims, args.quality_jobs, out_dir,
                                                log=lambda m: print(m, flush=True)),
-        "classroom": lambda: classroom.classroom_load(args.users, args.minutes, args.classroom_mode),
+        "classroom": lambda: classroom.capacity_rows({
+            users: classroom.classroom_load(users, args.minutes, args.classroom_mode, app=args.classroom_app)
+            for users in args.users}),
     }
     out_dir = Path(args.out_dir) if args.out_dir else (None if quick else HERE)
     earlier = _earlier_rows(out_dir, selected) if out_dir is not None and not quick else []

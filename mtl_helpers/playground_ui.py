@@ -340,6 +340,34 @@ def build_playground(settings: PlaygroundSettings | None = None, run: Callable[.
     return box
 
 
+def voila_query() -> str:
+    """The page's URL query string in a Voilà app ("" elsewhere). In a preheated kernel (``voila
+    --preheat_kernel=True``) the notebook runs before anyone visits: this waits for the visitor's request,
+    so call it after the expensive cells, which then run ahead of the visit."""
+    import os
+
+    try:
+        from voila.utils import get_query_string
+    except ImportError:  # not served by Voilà: no query string
+        return os.environ.get("QUERY_STRING", "")
+    return get_query_string() or ""
+
+
+def apply_query(playground: ipywidgets.Widget, query: str) -> bool:
+    """Set a built playground to the settings of ``query`` (PlaygroundSettings.from_query), retraining only if
+    they differ from what it shows; True when it retrains. A bad string is reported in its status line."""
+    if not query:
+        return False
+    try:
+        if PlaygroundSettings.from_query(query) == playground.settings():
+            return False
+    except ValueError:
+        playground.query.value = query  # the settings box says what is wrong with it; nothing retrains
+        return False
+    playground.query.value = query  # the settings box restores every control, then retrains once
+    return True
+
+
 def build_sweep_explorer(sweep: pd.DataFrame) -> ipywidgets.Widget:
     """Pick a task (or the mean) to see its score-vs-relatedness lines and table; nothing is retrained. With
     several seeds and a 'none' column it also prints the paired gain of each sharing mode per relatedness."""

@@ -84,7 +84,51 @@ def test_validate_names_the_bad_argument(users, minutes, mode, match) -> None:
 
 def test_validate_accepts_good_arguments() -> None:
     classroom.validate(1, 0.5, "fast")
-    classroom.validate(64, 60, "class", interval_s=0)
+    classroom.validate(64, 60, "class", interval_s=0, app="lesson")
+
+
+def test_validate_rejects_an_unknown_app() -> None:
+    with pytest.raises(ValueError, match="--classroom-app must be one of room, lesson"):
+        classroom.validate(2, 1, "fast", app="kiosk")
+
+
+@pytest.mark.parametrize("text, users", [("10", [10]), ("16,4,10", [4, 10, 16]), (" 4, 4 ,", [4])])
+def test_parse_users_reads_one_or_several_runs(text, users) -> None:
+    assert classroom.parse_users(text) == users
+
+
+@pytest.mark.parametrize("text, match", [("ten", "whole numbers"), ("4;10", "whole numbers"), (",", "at least one")])
+def test_parse_users_rejects_bad_input(text, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        classroom.parse_users(text)
+
+
+def test_the_apps_exist_and_the_room_is_served_preheated_and_culled() -> None:
+    assert all(path.is_file() for path in classroom.APPS.values())
+    args = classroom.room_voila_args(12)
+    assert "--preheat_kernel=True" in args and "--pool_size=12" in args
+    assert f"--MappingKernelManager.cull_idle_timeout={classroom.CULL_IDLE_S}" in args
+    assert "--MappingKernelManager.cull_connected=True" in args
+    with pytest.raises(ValueError, match="pool_size"):
+        classroom.room_voila_args(0)
+
+
+def test_the_instructor_guide_prints_the_room_options() -> None:
+    guide = (classroom.PROJECT_ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")
+    app = classroom.APPS["room"].read_text(encoding="utf-8")
+    for option in classroom.room_voila_args(12)[1:]:  # the pool size is the class's own
+        assert option.split("=")[0] in guide and option.split("=")[0] in app, option
+
+
+def test_cpu_seconds_grow_while_a_child_works() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass"])
+    try:
+        before = classroom.cpu_seconds(os.getpid())
+        child.wait(timeout=20)
+    finally:
+        child.kill()
+    assert classroom.cpu_seconds(os.getpid()) >= before  # the finished child's time left the living tree
+    assert classroom.cpu_seconds(2**22 + 12345) == 0.0
 
 
 def test_classroom_is_opt_in_and_its_options_are_checked(capsys) -> None:
@@ -136,6 +180,25 @@ def test_rows_grade_against_the_issue_targets_from_ten_users() -> None:
         assert rows[f"classroom {name}"].verdict == "FAIL", name
 
 
+def test_capacity_names_other_runs_and_finds_the_largest_class_within_targets() -> None:
+    def run(users: int, ready: float) -> list:
+        sessions = [Session(ready_s=ready, redraw_s=[2.0], complete_s=[4.0]) for _ in range(users)]
+        return classroom.rows_from(sessions, _memory(), users=users, minutes=1, mode="fast", interval_s=5)
+
+    rows = {r.name: r for r in classroom.capacity_rows({4: run(4, 5.0), 10: run(10, 12.0), 16: run(16, 45.0)})}
+    assert rows["classroom app ready p95"].value == pytest.approx(12.0)  # the 10-user run keeps the plain names
+    assert rows["classroom app ready p95"].verdict == "PASS"
+    assert rows["classroom app ready p95 at 16 users"].verdict == "INFO"
+    assert "≤ 30 s" in rows["classroom app ready p95 at 16 users"].target
+    assert rows["classroom app ready p95 at 4 users"].value == pytest.approx(5.0)
+    largest = rows["classroom largest class within targets"]
+    assert largest.value == 10 and "16: missed" in largest.note and "4: met" in largest.note
+    only = {r.name: r for r in classroom.capacity_rows({3: run(3, 40.0)})}
+    assert only["classroom largest class within targets"].value == 0
+    with pytest.raises(ValueError, match="no runs"):
+        classroom.capacity_rows({})
+
+
 def test_rows_without_measurements_are_skipped_not_crashed() -> None:
     rows = {r.name: r for r in classroom.rows_from([Session(failed="x")], _memory(), users=1, minutes=1,
                                                    mode="fast", interval_s=5)}
@@ -155,7 +218,8 @@ def _our_descendants() -> set[int]:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_two_students_for_a_minute() -> None:
-    """Both sessions get ready, their slider changes retrain and redraw, and every process is stopped."""
+    """Both sessions of the room app get ready, their slider changes retrain and redraw, and every process is
+    stopped."""
     _require_browser()
     before = _our_descendants()
     rows = {r.name: r for r in classroom.classroom_load(users=2, minutes=1.0, mode="fast", interval_s=3.0)}
@@ -164,4 +228,5 @@ def test_two_students_for_a_minute() -> None:
     assert rows["classroom first redraw p50"].value is not None, "no change was measured"
     assert rows["classroom retrain complete p50"].value >= rows["classroom first redraw p50"].value
     assert rows["classroom peak memory"].value > 0.1  # two TensorFlow kernels
+    assert rows["classroom pool warm-up"].value > 0
     assert _our_descendants() <= before, "the run left a process running"

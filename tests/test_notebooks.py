@@ -5,7 +5,7 @@ import pytest
 
 from mtl_helpers.notebook_runner import NOTEBOOK_DIR, SOLUTION_DIR, execute_notebook, notebook_paths
 
-NOTEBOOKS = notebook_paths(NOTEBOOK_DIR)
+NOTEBOOKS = notebook_paths(NOTEBOOK_DIR) + notebook_paths(NOTEBOOK_DIR / "apps")  # the series, then the apps
 SOLUTIONS = notebook_paths(SOLUTION_DIR)
 
 
