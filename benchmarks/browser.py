@@ -1,19 +1,24 @@
 """What the browser test and the classroom load test share: Debian's Chromium, loopback servers started in a
-process group of their own, and the skip-or-fail rule for a machine without a browser."""
+process group of their own, the skip-or-fail rule for a machine without a browser, and the screenshot (and
+server log) a failing browser test leaves for a human."""
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTEFACTS = Path(__file__).resolve().parents[1] / "build" / "browser-test"  # git-ignored
 
 
 def free_port() -> int:
@@ -74,3 +79,21 @@ def require(what: str, chromium: Path = CHROMIUM) -> None:
         if os.environ.get("CI", "").strip().lower() == "true":
             pytest.fail(f"CI=true: {reason}")
         pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def artefacts_on_failure(page: Any, name: str, *, server_log: Path | None = None, full_page: bool = True,
+                         folder: Path = ARTEFACTS) -> Iterator[None]:
+    """On any failure inside the block keep a screenshot of ``page`` (a Playwright page) as ``name``.png, and a
+    copy of ``server_log`` as ``name``-server.log, in ``folder`` for a human; then re-raise. Saving is best
+    effort: a page or log that cannot be saved never hides the test's own error."""
+    try:
+        yield
+    except BaseException:
+        folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+        if server_log is not None:
+            with contextlib.suppress(Exception):
+                shutil.copy(server_log, folder / f"{name}-server.log")
+        raise

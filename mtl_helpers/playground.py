@@ -119,16 +119,18 @@ def train_together(runs: Sequence[PlaygroundSettings],
     sizes = [-(-len(v) // _VOCAB_BLOCK) * _VOCAB_BLOCK for v in vocabs]
     keys = [_model_key(one, size) for one, size in zip(runs, sizes)]
     engine_key = (tuple(keys), runs[0].sampling == "all", runs[0].learning_rate)
-    initial = []
-    for one, key, task, size, vocab in zip(runs, keys, tasks, sizes, vocabs):
-        if (key, one.seed) not in _INITIAL:
-            _remember(_INITIAL, _INITIAL_SIZE, (key, one.seed), _build(one, task, size, vocab).get_weights())
-        initial.append(_INITIAL[key, one.seed])
+    fresh = None  # a new engine's models, untrained yet: their weights are their runs' initial weights
     if engine_key not in _ENGINES:
-        models = [_build(one, task, size, vocab) for one, task, size, vocab in zip(runs, tasks, sizes, vocabs)]
+        fresh = [_build(one, task, size, vocab) for one, task, size, vocab in zip(runs, tasks, sizes, vocabs)]
         _remember(_ENGINES, _ENGINES_SIZE, engine_key, stacked.StackedTrainer(
-            models, learning_rate=runs[0].learning_rate, joint=runs[0].sampling == "all"))
+            fresh, learning_rate=runs[0].learning_rate, joint=runs[0].sampling == "all"))
     engine = _ENGINES[engine_key]
+    initial = []
+    for k, (one, key, task, size, vocab) in enumerate(zip(runs, keys, tasks, sizes, vocabs)):
+        if (key, one.seed) not in _INITIAL:  # each model is built once: a new engine's, else one for its weights
+            model = fresh[k] if fresh is not None else _build(one, task, size, vocab)
+            _remember(_INITIAL, _INITIAL_SIZE, (key, one.seed), model.get_weights())
+        initial.append(_INITIAL[key, one.seed])
     copies = [stacked.Copy(model, task, _train_config(one), vocab)
               for model, task, one, vocab in zip(engine.models, tasks, runs, vocabs)]
 

@@ -108,7 +108,8 @@ class StackedTrainer:
         return self._step
 
     # ----- a run -----
-    def _reset(self, copies: Sequence[Copy], initial: Sequence[list[np.ndarray]]) -> None:
+    def _reset(self, initial: Sequence[list[np.ndarray]]) -> None:
+        """Every model back to its ``initial`` weights and every optimizer back to step 0 (a fresh Adam)."""
         for model, optimizer, weights in zip(self.models, self.optimizers, initial):
             model.set_weights(weights)
             for variable in optimizer.variables:  # step counter and Adam's moments; the learning rate stays
@@ -127,7 +128,8 @@ class StackedTrainer:
             raise ValueError(f"this trainer has {len(self.models)} copies; got {len(copies)} copies and "
                              f"{len(initial)} initial weight lists.")
         budgets = {(c.config.epochs, c.config.steps_per_epoch, c.config.batch_size) for c in copies}
-        if len(budgets) != 1 or None in next(iter(budgets))[1:2]:
+        steps_per_epoch_unset = any(c.config.steps_per_epoch is None for c in copies)  # no step budget
+        if len(budgets) != 1 or steps_per_epoch_unset:
             raise ValueError(f"every copy needs the same epochs, steps_per_epoch (set, not None) and batch_size; "
                              f"got {sorted(budgets, key=str)}.")
         epochs, per_epoch, batch_size = next(iter(budgets))
@@ -147,7 +149,7 @@ class StackedTrainer:
             raise ValueError("these copies group their tasks differently from the trainer's first run; build a "
                              "new StackedTrainer.")
         self._groups = groups
-        self._reset(copies, initial)
+        self._reset(initial)
         samplers = [TaskSampler({t: len(task.train) for t, task in c.tasks.items()}, c.config.sampling,
                                 temperature=c.config.temperature, seed=c.config.seed, epochs=epochs) for c in copies]
         streams = [[_TaskStream(c.tasks[g[0]] if len(g) == 1 else [c.tasks[t] for t in g], c.vocab,

@@ -5,30 +5,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mtl_helpers.models import parameter_counts_from_models  # noqa: F401 - re-exported for notebook 02
-from mtl_helpers.playground import (  # noqa: F401 - re-exported: the notebooks call widgets.playground_…
-    BASELINE,
-    PLAYGROUND_SAMPLINGS,
-    SHARING_MODES,
-    PlaygroundResult,
-    PlaygroundSettings,
-    playground_compare,
-    playground_run,
-    playground_sweep,
-    playground_tasks,
-    sweep_gains,
-    sweep_table,
-)
-from mtl_helpers.playground_ui import (  # noqa: F401 - re-exported: notebook 08 calls widgets.build_playground
-    FRACTIONS,
-    PROBE_OUTPUT_CLASS,
-    PROBE_SLIDER_CLASS,
-    build_grid_explorer,
-    build_playground,
-    build_sweep_explorer,
-    playground_figure,
-    score_line,
-    sweep_figure,
-)
 from mtl_helpers.theta import (  # noqa: F401 - re-exported: notebook 02 calls widgets.parameter_counts
     PARAMETER_SETUPS,
     bilstm_layer_parameters,

@@ -33,7 +33,6 @@ from benchmarks import browser as browser_tools
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "08_playground.ipynb"
-ARTEFACTS = PROJECT_ROOT / "build" / "browser-test"
 CHROMIUM = browser_tools.CHROMIUM  # a module name, so that a test can point it elsewhere
 TOKEN = "mtl-browser-test"
 # The contract with the notebook: the slider to move and the Output widget to read carry these classes.
@@ -166,20 +165,6 @@ def page(browser):
 
 
 # ----------------------------------------------------------------------------- page helpers
-@contextlib.contextmanager
-def _artefacts_on_failure(name: str, page, server: Server) -> Iterator[None]:
-    """On any failure keep a screenshot and the server log in build/browser-test/ for a human."""
-    try:
-        yield
-    except BaseException:
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
-        with contextlib.suppress(Exception):
-            shutil.copy(server.log, ARTEFACTS / f"{name}-server.log")
-        raise
-
-
 def _probe_state(page) -> tuple[str, str]:
     """The score line and the plot's image source shown in the probe output (text + image widgets)."""
     output = page.locator(OUTPUT)
@@ -264,7 +249,7 @@ _RUN_ALL_WHEN_KERNEL_IDLE = """async () => {
 @pytest.mark.browser
 def test_playground_in_jupyterlab(lab_server: Server, notebook_copy: Path, page) -> None:
     """Open the notebook in JupyterLab, run all cells, move the probe slider: score and plot change."""
-    with _artefacts_on_failure("jupyterlab", page, lab_server):
+    with browser_tools.artefacts_on_failure(page, "jupyterlab", server_log=lab_server.log):
         page.set_default_timeout(RUN_ALL_TIMEOUT_MS)
         page.goto(f"{lab_server.url}/lab/tree/{notebook_copy.name}?token={TOKEN}")
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
@@ -276,7 +261,7 @@ def test_playground_in_jupyterlab(lab_server: Server, notebook_copy: Path, page)
 def test_playground_as_voila_app(voila_server: Server, page) -> None:
     """The app view (no code shown): a settings string in the URL restores the controls; moving the slider
     retrains and redraws while it trains."""
-    with _artefacts_on_failure("voila", page, voila_server):
+    with browser_tools.artefacts_on_failure(page, "voila", server_log=voila_server.log):
         page.set_default_timeout(RUN_ALL_TIMEOUT_MS)
         page.goto(voila_server.url + "/?relatedness=0.5&seeds=2&sharing=soft")
         _move_slider_and_assert_change(page)
@@ -294,3 +279,23 @@ def test_missing_chromium_skips_with_reason_but_fails_under_ci(monkeypatch, ci, 
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="chromium is missing"):
         _require_browser()
+
+
+def test_a_failure_leaves_a_screenshot_and_the_server_log(tmp_path: Path) -> None:
+    """The shared failure helper (benchmarks/browser.py, also used by tests/test_publish.py): the error still
+    propagates, with the page's screenshot and the server log saved beside it; a passing block saves nothing."""
+    class FakePage:
+        def screenshot(self, path: str, full_page: bool) -> None:
+            Path(path).write_text(f"full_page={full_page}")
+
+    log = tmp_path / "server.log"
+    log.write_text("kernel started\n")
+    folder = tmp_path / "artefacts"
+    with browser_tools.artefacts_on_failure(FakePage(), "ok", server_log=log, folder=folder):
+        pass
+    assert not folder.exists()
+    with pytest.raises(AssertionError, match="slider"):
+        with browser_tools.artefacts_on_failure(FakePage(), "lab", server_log=log, full_page=False, folder=folder):
+            raise AssertionError("the slider did not move")
+    assert (folder / "lab.png").read_text() == "full_page=False"
+    assert (folder / "lab-server.log").read_text() == "kernel started\n"

@@ -1,6 +1,6 @@
 """mtl_helpers.playground: settings as a query string, a run beside its baseline on the same seeds, the
 paired gain in words, the sweep's seeds and intervals. A fake ``run`` keeps these instant; the tiny
-real run is in tests/test_widgets.py."""
+real run is in tests/test_playground_ui.py."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +9,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from mtl_helpers import evidence, playground, playground_ui, widgets
+from mtl_helpers import evidence, playground, playground_ui
 from mtl_helpers.playground import PlaygroundSettings
 
 matplotlib.use("Agg")
@@ -70,7 +70,7 @@ def test_the_settings_string_is_shown_and_restores_the_controls_with_one_retrain
         calls.append(settings)
         return fake_run(settings)
 
-    ui = widgets.build_playground(PlaygroundSettings(), run=counting)
+    ui = playground_ui.build_playground(PlaygroundSettings(), run=counting)
     assert ui.query.value == PlaygroundSettings().to_query()
     wanted = PlaygroundSettings(sharing="soft", coupling_weight=0.1, relatedness=0.0, fraction=0.05,
                                 task_weights=(1.0, 0.5), seed=4, seeds=2, epochs=3, units=4)  # epochs: no control
@@ -95,7 +95,7 @@ def test_show_code_prints_a_snippet_that_restores_the_settings(capsys):
     exec(snippet.replace("result = playground_compare(settings)", "result = None").replace(
         "print(result.gain_line())", ""), namespace)  # everything but the training
     assert namespace["settings"] == settings and "playground_compare(settings)" in snippet
-    ui = widgets.build_playground(settings, run=fake_run)
+    ui = playground_ui.build_playground(settings, run=fake_run)
     capsys.readouterr()
     ui.show_code.click()
     assert "from_query(" in capsys.readouterr().out + "".join(o.get("text", "") for o in ui.code.outputs)
@@ -146,12 +146,13 @@ def test_compare_reports_progress_after_every_epoch_of_every_run_and_partial_res
     assert "training beside its baseline" in seen[0].gain_line()
     assert "interval comes with the second seed" in seen[5].gain_line() and "[" not in seen[5].gain_line()
     assert "More seeds are training" in seen[8].gain_line()
-    first = widgets.playground_figure(seen[0]).axes[0]
+    first = playground_ui.playground_figure(seen[0]).axes[0]
     assert [line.get_label() for line in first.lines] == ["single-task (none)"]
     assert list(first.lines[0].get_xdata()) == [1]  # the curve so far: one epoch
-    assert "dev score … (baseline none …)" in widgets.score_line(seen[0]) and "training…" in widgets.score_line(seen[0])
-    assert "dev score … (baseline none 0." in widgets.score_line(seen[2])
-    assert "trained in" in widgets.score_line(result)
+    first_line = playground_ui.score_line(seen[0])
+    assert "dev score … (baseline none …)" in first_line and "training…" in first_line
+    assert "dev score … (baseline none 0." in playground_ui.score_line(seen[2])
+    assert "trained in" in playground_ui.score_line(result)
 
 
 def test_a_run_without_on_eval_reports_after_every_run_but_the_last():
@@ -166,15 +167,15 @@ def test_a_run_without_on_eval_reports_after_every_run_but_the_last():
 
 def test_the_ui_redraws_after_every_epoch_of_a_retrain_in_one_figure(monkeypatch):
     monkeypatch.setattr(playground_ui, "REDRAW_SECONDS", 0.0)  # no throttle: every progress call redraws
-    ui = widgets.build_playground(PlaygroundSettings(seeds=3, epochs=2), run=fake_run)
+    ui = playground_ui.build_playground(PlaygroundSettings(seeds=3, epochs=2), run=fake_run)
     before, image = ui.redraws(), ui.plot.value
     ui.controls["relatedness"].value = 0.5
     assert ui.redraws() - before == 6 * 2  # 6 runs × 2 epochs: 11 partial redraws + the final
     assert bytes(ui.plot.value) != bytes(image) and bytes(ui.plot.value).startswith(b"\x89PNG")
-    figure = widgets.playground_figure(ui.last)
-    assert widgets.playground_figure(ui.last, figure) is figure and len(figure.axes) == 2  # redrawn in place
+    figure = playground_ui.playground_figure(ui.last)
+    assert playground_ui.playground_figure(ui.last, figure) is figure and len(figure.axes) == 2  # redrawn in place
     assert figure.axes[0].get_position().bounds == pytest.approx(
-        widgets.playground_figure(ui.last).axes[0].get_position().bounds)  # with the layout it had
+        playground_ui.playground_figure(ui.last).axes[0].get_position().bounds)  # with the layout it had
 
 
 def test_new_seed_restarts_from_seeds_not_shown_yet():
@@ -184,12 +185,12 @@ def test_new_seed_restarts_from_seeds_not_shown_yet():
         calls.append(settings)
         return fake_run(settings)
 
-    ui = widgets.build_playground(PlaygroundSettings(seeds=2), run=counting)
+    ui = playground_ui.build_playground(PlaygroundSettings(seeds=2), run=counting)
     assert {s.seed for s in calls} == {0, 1}
     calls.clear()
     ui.new_seed.click()
     assert {s.seed for s in calls} == {2, 3} and ui.last.settings.seed_list == [2, 3]
-    assert "seeds 2-3" in widgets.score_line(ui.last)
+    assert "seeds 2-3" in playground_ui.score_line(ui.last)
     assert ui.query.value == ui.settings().to_query()
 
 
@@ -202,11 +203,6 @@ def test_sweep_gains_pair_by_seed_per_relatedness():
     assert gains[1.0].diff == pytest.approx(0.2 + 0.002, abs=1e-9)
     with pytest.raises(ValueError, match="cross_stitch"):
         playground.sweep_gains(sweep, "toy_sentiment", "cross_stitch")
-
-
-def test_widgets_keeps_the_playground_names():
-    for name in ("PlaygroundSettings", "playground_run", "playground_sweep", "playground_tasks", "sweep_table"):
-        assert getattr(widgets, name) is getattr(playground, name)
 
 
 # ----------------------------------------------------------------------------- a change during a run
@@ -226,7 +222,7 @@ def test_a_change_during_a_run_restarts_it_with_the_new_settings():
                 on_eval(fake_run(settings).query("epoch <= 1"))
         return fake_run(settings)
 
-    ui = widgets.build_playground(PlaygroundSettings(relatedness=0.0, epochs=4, seeds=2), run=slow_run,
+    ui = playground_ui.build_playground(PlaygroundSettings(relatedness=0.0, epochs=4, seeds=2), run=slow_run,
                                   background=True)
     ui.wait(30)
     started.clear()
@@ -242,9 +238,40 @@ def test_a_failing_run_in_the_worker_is_shown_not_lost():
     def broken(settings, on_eval=None):
         raise RuntimeError("out of paper")
 
-    ui = widgets.build_playground(PlaygroundSettings(), run=broken, background=True)
+    ui = playground_ui.build_playground(PlaygroundSettings(), run=broken, background=True)
     ui.wait(30)
     assert "training failed" in ui.status.value and "out of paper" in ui.status.value
+
+
+@pytest.mark.slow
+def test_a_new_engine_builds_each_model_once_and_trains_the_same_numbers(monkeypatch):
+    """A new set of shapes builds one model per run: the engine's fresh models give the initial weights (no
+    second build for them). A later call with new seeds builds only their initial weights, and trains what a
+    new engine would."""
+    monkeypatch.setattr(playground, "_ENGINES", {})
+    monkeypatch.setattr(playground, "_INITIAL", {})
+    builds: list[PlaygroundSettings] = []
+    build = playground._build
+
+    def counting_build(settings, *args):
+        builds.append(settings)
+        return build(settings, *args)
+
+    monkeypatch.setattr(playground, "_build", counting_build)
+    tiny = PlaygroundSettings(units=8, toy_size=200, epochs=1, steps_per_epoch=3, seeds=1)
+    runs = [dataclasses.replace(tiny, sharing=sharing, seed=seed) for seed in (0, 1) for sharing in ("none", "hard")]
+    first = playground.train_together(runs[:2])
+    assert len(builds) == 2  # one per run (it was two: one more for the initial weights)
+    for again, curve in zip(playground.train_together(runs[:2]), first):
+        pd.testing.assert_frame_equal(again, curve)
+    assert len(builds) == 2  # the engine and the initial weights are reused
+    reused = playground.train_together(runs[2:])  # same shapes, new seeds: only their initial weights
+    assert len(builds) == 4
+    monkeypatch.setattr(playground, "_ENGINES", {})
+    monkeypatch.setattr(playground, "_INITIAL", {})
+    for fresh, curve in zip(playground.train_together(runs[2:]), reused):  # a new engine: the same numbers
+        pd.testing.assert_frame_equal(fresh, curve)
+    assert len(builds) == 6
 
 
 @pytest.mark.slow
@@ -260,7 +287,7 @@ def test_the_plain_keras_snippet_runs_and_scores_every_task(capsys):
 
 
 def test_show_code_prints_the_helper_and_the_plain_keras_version(capsys):
-    ui = widgets.build_playground(PlaygroundSettings(seeds=1), run=fake_run)
+    ui = playground_ui.build_playground(PlaygroundSettings(seeds=1), run=fake_run)
     capsys.readouterr()
     ui.show_code.click()  # outside a kernel the Output widget lets the print through to stdout
     text = capsys.readouterr().out

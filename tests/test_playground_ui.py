@@ -14,9 +14,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from mtl_helpers import exercises, playground, playground_settings, playground_ui, widgets
+from mtl_helpers import exercises, playground, playground_settings, playground_ui
 from mtl_helpers.notebook_runner import cell_text_outputs, execute_notebook
-from mtl_helpers.widgets import PlaygroundSettings
+from mtl_helpers.playground_settings import PlaygroundSettings
 
 matplotlib.use("Agg")
 
@@ -62,7 +62,7 @@ def test_moving_a_slider_retrains_once_with_the_new_value(capsys):
         calls.append(settings)
         return fake_run(settings)
 
-    ui = widgets.build_playground(PlaygroundSettings(sharing="hard", relatedness=0.5, seeds=1), run=counting_run)
+    ui = playground_ui.build_playground(PlaygroundSettings(sharing="hard", relatedness=0.5, seeds=1), run=counting_run)
     first = ui.last
     assert [s.sharing for s in calls] == ["none", "hard"]  # the baseline and the setting, same seed
     assert "toy_sentiment dev score" in ui.text.value
@@ -73,7 +73,7 @@ def test_moving_a_slider_retrains_once_with_the_new_value(capsys):
 
 
 def test_every_control_reaches_the_settings():
-    ui = widgets.build_playground(PlaygroundSettings(), run=fake_run)
+    ui = playground_ui.build_playground(PlaygroundSettings(), run=fake_run)
     ui.controls["sharing"].value = "soft"
     ui.controls["coupling_weight"].value = 0.1
     ui.controls["sampling"].value = "uniform"
@@ -87,14 +87,14 @@ def test_every_control_reaches_the_settings():
 
 
 def test_inert_knobs_are_greyed_out():
-    ui = widgets.build_playground(PlaygroundSettings(sharing="hard"), run=fake_run)
+    ui = playground_ui.build_playground(PlaygroundSettings(sharing="hard"), run=fake_run)
     assert ui.controls["coupling_weight"].disabled and not ui.controls["shared_layers"].disabled
     ui.controls["sharing"].value = "soft"
     assert not ui.controls["coupling_weight"].disabled and ui.controls["shared_layers"].disabled
 
 
 def test_all_zero_weights_give_a_message_not_a_traceback():
-    ui = widgets.build_playground(PlaygroundSettings(), run=fake_run)
+    ui = playground_ui.build_playground(PlaygroundSettings(), run=fake_run)
     ui.weight_sliders[0].value = 0.0
     before = ui.last
     ui.weight_sliders[1].value = 0.0
@@ -103,38 +103,39 @@ def test_all_zero_weights_give_a_message_not_a_traceback():
 
 
 def test_probe_classes_for_the_browser_test():
-    ui = widgets.build_playground(PlaygroundSettings(), run=fake_run)
+    ui = playground_ui.build_playground(PlaygroundSettings(), run=fake_run)
     probe = ui.controls["fraction"]
-    assert widgets.PROBE_SLIDER_CLASS in probe._dom_classes and probe.continuous_update is False
-    assert any(widgets.PROBE_OUTPUT_CLASS in child._dom_classes for child in ui.children)
+    assert playground_ui.PROBE_SLIDER_CLASS in probe._dom_classes and probe.continuous_update is False
+    assert any(playground_ui.PROBE_OUTPUT_CLASS in child._dom_classes for child in ui.children)
     assert probe.index < len(probe.options) - 1, "ArrowRight must be able to move it"
 
 
 # ----------------------------------------------------------------------------- sweep and explorer
 def test_sweep_table_figure_and_explorer(capsys):
-    sweep = widgets.playground_sweep((0.0, 1.0), ("none", "hard"), PlaygroundSettings(seeds=1), run=fake_run)
+    sweep = playground.playground_sweep((0.0, 1.0), ("none", "hard"), PlaygroundSettings(seeds=1), run=fake_run)
     assert list(sweep.columns) == ["relatedness", "sharing", "seed", "task", "metric", "value", "seconds"]
     assert len(sweep) == 2 * 2 * 2
-    table = widgets.sweep_table(sweep)
+    table = playground.sweep_table(sweep)
     assert list(table.columns) == ["none", "hard"] and list(table.index) == [0.0, 1.0]
     assert table.loc[1.0, "hard"] > table.loc[1.0, "none"] == pytest.approx(table.loc[0.0, "hard"])
-    assert widgets.sweep_figure(sweep, "toy_topic").axes[0].get_title().startswith("toy_topic")
+    assert playground_ui.sweep_figure(sweep, "toy_topic").axes[0].get_title().startswith("toy_topic")
     with pytest.raises(ValueError, match="not in the sweep"):
-        widgets.sweep_table(sweep, "pos")
-    explorer = widgets.build_sweep_explorer(sweep)
+        playground.sweep_table(sweep, "pos")
+    explorer = playground_ui.build_sweep_explorer(sweep)
     capsys.readouterr()
     explorer.choice.value = "toy_sentiment"
     assert "Figure" in capsys.readouterr().out
 
 
 def test_playground_figure_draws_the_baseline_beside_the_setting_with_a_seed_band():
-    result = widgets.playground_compare(PlaygroundSettings(seeds=3), run=fake_run)
-    lines, seeds = widgets.playground_figure(result).axes[:2]
+    result = playground.playground_compare(PlaygroundSettings(seeds=3), run=fake_run)
+    lines, seeds = playground_ui.playground_figure(result).axes[:2]
     assert [line.get_label() for line in lines.lines] == ["single-task (none)", "sharing=hard"]
     assert len(lines.collections) == 2  # one band per setup
     assert len(seeds.lines) == 3  # one paired line per seed
     assert all(float(t).is_integer() for t in lines.get_xticks())
-    one = widgets.playground_figure(widgets.playground_compare(PlaygroundSettings(seeds=1), run=fake_run)).axes[0]
+    single = playground.playground_compare(PlaygroundSettings(seeds=1), run=fake_run)
+    one = playground_ui.playground_figure(single).axes[0]
     assert len(one.collections) == 0  # one seed: no band
 
 
@@ -143,7 +144,7 @@ def test_playground_figure_draws_the_baseline_beside_the_setting_with_a_seed_ban
 def test_playground_run_trains_a_real_model_deterministically():
     settings = PlaygroundSettings(**TINY)
     partial: list[pd.DataFrame] = []
-    curve = widgets.playground_run(settings, use_cache=False, on_eval=partial.append)
+    curve = playground.playground_run(settings, use_cache=False, on_eval=partial.append)
     assert list(curve.columns) == ["epoch", "task", "metric", "value"]
     points = sorted(set(curve.epoch))  # a point every eval_every steps: 3 per epoch of 3 steps
     assert set(curve.task) == set(settings.tasks) and points == pytest.approx([k / 3 for k in range(1, 7)])
@@ -151,11 +152,11 @@ def test_playground_run_trains_a_real_model_deterministically():
     assert curve.attrs["train_sizes"]["toy_sentiment"] < curve.attrs["train_sizes"]["toy_topic"]
     assert [p.epoch.max() for p in partial] == pytest.approx(points)  # the curve so far, at every point
     pd.testing.assert_frame_equal(partial[-1], curve)
-    again = widgets.playground_run(settings, use_cache=False)  # without the hook: the same numbers
+    again = playground.playground_run(settings, use_cache=False)  # without the hook: the same numbers
     pd.testing.assert_frame_equal(curve, again)
-    assert widgets.playground_run(settings).attrs["cached"] in (False, True)
-    assert widgets.playground_run(settings).attrs["cached"] is True
-    other = widgets.playground_run(dataclasses.replace(settings, sharing="soft", coupling_weight=0.1))
+    assert playground.playground_run(settings).attrs["cached"] in (False, True)
+    assert playground.playground_run(settings).attrs["cached"] is True
+    other = playground.playground_run(dataclasses.replace(settings, sharing="soft", coupling_weight=0.1))
     assert not other.equals(curve)
 
 
@@ -163,7 +164,7 @@ def test_playground_run_trains_a_real_model_deterministically():
 def test_real_ui_retrains_on_a_change(monkeypatch):
     monkeypatch.setattr(playground, "_RUN_CACHE", {})  # every run trains, so every point is drawn
     monkeypatch.setattr(playground_ui, "REDRAW_SECONDS", 0.0)
-    ui = widgets.build_playground(PlaygroundSettings(**TINY, relatedness=0.0, seeds=2))
+    ui = playground_ui.build_playground(PlaygroundSettings(**TINY, relatedness=0.0, seeds=2))
     first, before = ui.last, ui.redraws()
     ui.controls["relatedness"].value = 1.0
     assert ui.last.settings.relatedness == 1.0 and not ui.last.curves.equals(first.curves)
@@ -178,13 +179,14 @@ def test_callback_output_in_a_kernel(tmp_path):
     """In a kernel the playground trains in a worker thread; its score line reaches the text widget."""
     source = [
         "import pandas as pd\n"
-        "from mtl_helpers import widgets\n"
+        "from mtl_helpers.playground_settings import PlaygroundSettings\n"
+        "from mtl_helpers.playground_ui import build_playground\n"
         "def fake_run(s):\n"
         "    frame = pd.DataFrame({'epoch': [1, 1], 'task': list(s.tasks), 'metric': 'accuracy',\n"
         "                          'value': [0.5 * s.relatedness, 0.5]})\n"
         "    frame.attrs.update(seconds=0.01, settings=s)\n"
         "    return frame\n"
-        "ui = widgets.build_playground(widgets.PlaygroundSettings(relatedness=0.25), run=fake_run)\n"
+        "ui = build_playground(PlaygroundSettings(relatedness=0.25), run=fake_run)\n"
         "display(ui)",
         "ui.controls['relatedness'].value = 0.75\nui.wait(60)\nprint('last:', ui.last.settings.relatedness)\n"
         "print(ui.text.value)",
@@ -215,7 +217,7 @@ def test_check_embedding_only_sharing():
 
 
 def test_check_sharing_gain(capsys):
-    sweep = widgets.playground_sweep((0.0, 0.5, 1.0), ("none", "hard"), PlaygroundSettings(), run=fake_run)
+    sweep = playground.playground_sweep((0.0, 0.5, 1.0), ("none", "hard"), PlaygroundSettings(), run=fake_run)
     sweep.loc[(sweep.task == "toy_topic") & (sweep.sharing == "hard"), "value"] -= 0.1  # the auxiliary task's own gain
     both = sweep.pivot_table(index="relatedness", columns="sharing", values="value", aggfunc="mean")
     assert not exercises.check_sharing_gain(both["hard"] - both["none"], sweep, quiet=True)  # diluted by topic
@@ -260,3 +262,37 @@ def test_a_playground_number_of_the_wrong_type_is_a_value_error_naming_the_fix(n
 def test_playground_sizes_out_of_range_name_the_problem(change, words):
     with pytest.raises(ValueError, match=words):
         PlaygroundSettings(**change).validate()
+
+
+# ----------------------------------------------------------------------------- the room app's query string
+def test_apply_query_retrains_only_for_other_settings() -> None:
+    calls: list[PlaygroundSettings] = []
+
+    def counting_run(settings: PlaygroundSettings) -> pd.DataFrame:
+        calls.append(settings)
+        return fake_run(settings)
+
+    ui = playground_ui.build_playground(PlaygroundSettings(), run=counting_run)
+    trained = len(calls)
+    assert not playground_ui.apply_query(ui, "")
+    assert not playground_ui.apply_query(ui, PlaygroundSettings().to_query())  # what it shows: no retrain
+    assert len(calls) == trained
+    assert playground_ui.apply_query(ui, "relatedness=0&seeds=2")
+    assert ui.controls["relatedness"].value == 0 and ui.controls["seeds"].value == 2
+    assert len(calls) > trained and ui.last.settings.relatedness == 0
+
+
+def test_apply_query_reports_a_bad_string_in_the_status_line() -> None:
+    ui = playground_ui.build_playground(PlaygroundSettings(), run=fake_run)
+    first = ui.last
+    assert not playground_ui.apply_query(ui, "relatedness=2")
+    assert "cannot read the settings" in ui.status.value and "relatedness" in ui.status.value
+    assert ui.last is first
+
+
+def test_voila_query_outside_voila_is_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.setenv("QUERY_STRING", "seeds=2")
+    assert playground_ui.voila_query() == "seeds=2"
+    monkeypatch.delenv("QUERY_STRING")
+    assert playground_ui.voila_query() == ""

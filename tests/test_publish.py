@@ -10,7 +10,6 @@ Chromium or Playwright it skips with the reason (a failure under ``CI=true``), a
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import re
 import subprocess
@@ -25,7 +24,6 @@ from benchmarks import browser as browser_tools
 from mtl_helpers import publish
 from mtl_helpers.notebook_runner import NOTEBOOK_DIR, PROJECT_ROOT
 
-ARTEFACTS = PROJECT_ROOT / "build" / "browser-test"
 PIXEL = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005"
     "0001ff5c2d7c5b0000000049454e44ae426082")).decode()   # a 1×1 PNG
@@ -182,17 +180,6 @@ def page():
             chromium.close()
 
 
-@contextlib.contextmanager
-def _screenshot_on_failure(page, name: str) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=False)
-        raise
-
-
 def _term_only_on(book: Path, url: str) -> list[str]:
     """Words of the search index that one page holds and no other: search terms that must find only it."""
     index = json.loads((book / "search-index.js").read_text(encoding="utf-8")
@@ -204,7 +191,7 @@ def _term_only_on(book: Path, url: str) -> list[str]:
 
 @pytest.mark.browser
 def test_book_navigates_shows_figures_and_searches(fast_book: Path, site_url: str, page) -> None:
-    with _screenshot_on_failure(page, "book"):
+    with browser_tools.artefacts_on_failure(page, "book", full_page=False):
         page.set_default_timeout(20_000)
         assert page.goto(site_url + "/index.html").ok
         assert page.locator("main h2", has_text="Notebook map").is_visible()
