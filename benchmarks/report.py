@@ -145,11 +145,12 @@ def write_report(out_dir: Path, rows: list[Row], info: dict, started: datetime.d
             "— the group has no related task for sequential transfer (quality.PRETRAIN_TASKS; a tagging "
             "group's related task is its POS task, which hard and soft sharing already use).",
             "",
-            "A row's best cell is picked on the test scores it reports, which flatters it, and the groups' "
-            "settings were chosen from exploration runs scored on test too (benchmarks/README.md). A choice on dev "
-            "instead, the variant with the best mean dev score, for the tasks whose every cell stored dev scores "
-            "(runs from 2026-11-30 21:00 on): "
-            + ("; ".join(quality.dev_choices(quality_table)) or "none yet") + ".",
+            "Each target's row above is the variant with the best mean **dev** score (a choice on dev), scored "
+            "on test: " + ("; ".join(quality.dev_choices(quality_table)) or "none yet") + ". Where not every "
+            "cell of a task stored dev scores (runs before 2026-11-30 21:00 stored test only), its row is the best "
+            "cell on test instead, marked INFO: such a pick flatters (notebook 06 §7) and is not judged. The "
+            "groups' settings (widths, learning rates, epochs) were chosen in earlier explorations scored on test "
+            "(benchmarks/README.md).",
             "",
             "Where each cell comes from: the setup of its runs (`quality_runs.csv` stores it beside every run) "
             "and the benchmark run that trained them:",

@@ -30,7 +30,8 @@ def test_gain_row_passes_only_with_an_interval_above_zero():
     assert _row(passing, "7. a multi-task gain").verdict == "PASS"
     assert "hard on chunk: +1.03 points" in _row(passing, "7. a multi-task gain").note
     chunk = _row(passing, "7. chunk f1")
-    assert chunk.verdict == "FAIL" and abs(chunk.value - (90.1 + 1.0333)) < 0.01  # best mean: hard
+    assert chunk.name == "7. chunk f1 (best on test, %)" and abs(chunk.value - (90.1 + 1.0333)) < 0.01  # hard
+    assert chunk.verdict == "INFO" and chunk.note.startswith("not judged: picked on test")  # no dev scores
     noisy = quality.quality_rows(_table([2.0, -1.5, 0.5]), [], "(test)")
     assert _row(noisy, "7. a multi-task gain").verdict == "FAIL"  # mean +0.33, interval spans 0
     single = quality.quality_rows(_table([3.0]), [], "(test)")
@@ -45,8 +46,8 @@ def test_a_quick_run_reports_its_quality_rows_as_info_with_the_reason():
     full = quality.quality_rows(table, [], "(test)", (("chunk", "pos"),))
     quick = quality.quality_rows(table, [], "(test)", (("chunk", "pos"),), reduced=reason)
     assert [r.name for r in quick] == [r.name for r in full]
-    assert [r.verdict for r in full if r.name.startswith(("7. chunk", "7. a multi-task"))] == ["FAIL", "FAIL"]
-    for name in ("7. chunk f1", "7. a multi-task gain"):
+    assert [r.verdict for r in full if r.name.startswith(("7. chunk", "7. a multi-task"))] == ["INFO", "FAIL"]
+    for name in ("7. a multi-task gain",):
         row = _row(quick, name)
         assert row.verdict == "INFO" and row.note.startswith(f"not judged: {reason} cannot reach this target; ")
         assert row.value == _row(full, name).value
@@ -73,8 +74,11 @@ def test_dev_scores_choose_a_setting_but_never_enter_the_test_table():
     dev = test.assign(split="dev", value=test.value - 0.02 * (test.sharing == "hard"))  # single-task wins on dev
     both = pd.concat([test, dev], ignore_index=True)
     chunk = _row(quality.quality_rows(both, [], "(test)"), "7. chunk f1")
-    assert abs(chunk.value - (90.1 + 1.0333)) < 0.01  # the test scores alone, as before
-    assert chunk.note.endswith("; chosen on dev: single-task, test 90.1")
+    assert chunk.name == "7. chunk f1 (chosen on dev, %)"
+    assert abs(chunk.value - 90.1) < 0.01 and chunk.verdict == "FAIL"  # single-task's test score, judged
+    assert chunk.note.startswith("single-task (dev 90.1), n=3") and "best on test: hard sharing 91.1" in chunk.note
+    agree = pd.concat([test, test.assign(split="dev")], ignore_index=True)  # dev and test agree: hard
+    assert _row(quality.quality_rows(agree, [], "(test)"), "7. chunk f1").note.endswith("also the best on test")
     assert quality.dev_choices(both) == ["chunk: single-task (dev 90.10, test 90.10)"]
     assert quality.quality_table(both).set_index("task").loc["chunk", "hard sharing"].startswith("91.13 ± ")
     assert quality.gains_frame(both).n.tolist() == [3]  # paired on test only
