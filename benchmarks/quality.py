@@ -397,7 +397,7 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
         scores = _scores(table, task, metric) if len(table) else table
         if scores.empty:
             why = "not started within the budget " if task in selected else "group not selected in this run "
-            rows.append(check("quality", f"7. {task} {metric} (best setting, %)", None, at_least=goal,
+            rows.append(check("quality", f"7. {task} {metric} (chosen on dev, %)", None, at_least=goal,
                               note=why + budget_note))
             continue
         means = scores.groupby("sharing").value.agg(["mean", "count"])

@@ -270,3 +270,17 @@ def test_lessons_section_and_csv_columns(tmp_path):
     assert bench_lessons.COLUMNS == ("claim", "notebook", "statement", "metric", "seeds", "diff", "ci_low",
                                      "ci_high", "verdict")
     assert bench_lessons.section(tmp_path / "missing") == []
+
+
+def test_a_run_without_the_quality_table_derives_its_rows_again_from_the_kept_runs(tmp_path, monkeypatch):
+    from benchmarks import playground
+
+    test = _table([1.0, 1.2, 0.9])
+    pd.concat([test, test.assign(split="dev")], ignore_index=True).assign(setup="s", run="r").to_csv(
+        tmp_path / "quality_runs.csv", index=False)
+    stale = Row("quality", "7. chunk f1 (best setting, %)", 91.1, verdict="PASS")  # an older rule's row
+    pd.DataFrame([stale.__dict__ | {"extra": ""}]).to_csv(tmp_path / "results.csv", index=False)
+    monkeypatch.setattr(playground, "grid_rows", lambda: [])
+    assert run.main(["--only", "playground_grid", "--out-dir", str(tmp_path)]) == 0
+    report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert "7. chunk f1 (chosen on dev, %)" in report and "best setting" not in report
