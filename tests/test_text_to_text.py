@@ -37,9 +37,41 @@ def test_encode_weights_only_the_answer(tasks):
 
 def test_vocabulary_holds_prefixes_and_labels(tasks):
     vocab = tt.build_vocabulary(tasks)
-    assert all(p in vocab for p in tt.PREFIXES.values()) and "B-PER" in vocab and "pos" in vocab
+    toy = [p for name, p in tt.PREFIXES.items() if name in data.TOY_TASK_NAMES]
+    assert all(p in vocab for p in toy) and "B-PER" in vocab and "pos" in vocab
+    assert "review:" not in vocab  # a real task's prefix only comes with that task
     with pytest.raises(ValueError):
         tt.build_vocabulary([])
+
+
+def test_a_capped_vocabulary_keeps_the_frequent_words_and_every_answer(tasks):
+    full = tt.build_vocabulary(tasks)
+    capped = tt.build_vocabulary(tasks, max_words=10)
+    words = capped.tokens[len(data.Vocabulary.SPECIALS):]
+    assert words[:10] == [w for w in full.tokens[len(data.Vocabulary.SPECIALS):] if w not in
+                          set(tt.PREFIXES.values()) | {lab for t in tasks for lab in t.labels}][:10]
+    assert all(p in capped for p in ("sentiment:", "topic:", "ner:", "B-PER", "sea", "neg"))
+    assert len(capped) < len(full)
+
+
+def test_truncate_cuts_words_and_tags_alike(tasks):
+    _, topic, ner = tasks
+    cut = tt.truncate(ner, 3)
+    assert all(len(s) <= 3 for s in cut.train.tokens + cut.test.tokens)
+    assert all(len(s) == len(y) for s, y in zip(cut.dev.tokens, cut.dev.labels))
+    assert cut.train.tokens[0] == ner.train.tokens[0][:3] and cut.train.labels[0] == ner.train.labels[0][:3]
+    assert tt.truncate(topic, 2).train.labels == topic.train.labels
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="max_words"):
+            tt.truncate(ner, bad)
+
+
+def test_real_corpora_have_prefixes_of_their_own():
+    assert {"sentiment", "subjectivity", "review_polarity", "pos", "chunk"} <= set(tt.PREFIXES)
+    assert tt.PREFIXES["pos"] != "pos:"  # "pos" is the sentiment label
+    sentiment = data.load_task("sentiment", max_sentences=20, seed=0)
+    source, answer = tt.examples(sentiment, "dev")[0]
+    assert source[0] == "sentiment:" and answer[0] in ("pos", "neg")
 
 
 def test_causal_mask_is_lower_triangular():
@@ -81,6 +113,27 @@ def test_constrained_decoding_stays_in_the_label_set(tasks):
     assert 0.0 <= tt.score(ner, free, "dev") <= 1.0
 
 
+def test_decoding_scores_only_the_answer_positions_as_the_whole_model_would(tasks):
+    _, _, ner = tasks
+    vocab = tt.build_vocabulary(tasks)
+    model = tt.build_model(len(vocab), 36, dim=8, heads=1, seed=3)
+    sources = [s for s, _ in tt.examples(ner, "dev")[:6]]
+    x = np.zeros((len(sources), 36), np.int32)  # greedy decoding by whole-model passes, the plain way
+    for i, s in enumerate(sources):
+        x[i, :len(s) + 1] = vocab.encode([*s, tt.SEP])
+    expected, done = [[] for _ in sources], [False] * len(sources)
+    for step in range(4):
+        logits = np.asarray(model(x))
+        for i, s in enumerate(sources):
+            token = int(np.argmax(logits[i, len(s) + step]))
+            if done[i] or token == data.Vocabulary.EOS:
+                done[i] = True
+                continue
+            expected[i].append(vocab.tokens[token])
+            x[i, len(s) + step + 1] = token
+    assert tt.decode(model, vocab, sources, max_answer=4) == expected
+
+
 def test_score_counts_invalid_answers_wrong(tasks):
     sentiment = tasks[0]
     gold = sentiment.dev.labels
@@ -116,3 +169,12 @@ def test_a_paraphrased_instruction_is_an_unseen_word(tasks):
     assert all(len(a) == 1 and a[0] in ("pos", "neg") for a in asked)  # constrained: still a label
     source, _ = tt.examples(sentiment, "dev", prefix="polarity:")[0]
     assert source[0] == "polarity:"
+
+
+def test_run_and_score_reads_real_corpora_cut_and_capped():
+    kw = dict(seed=0, vocabulary_tasks=["sentiment", "subjectivity"], fractions={"sentiment": 0.1}, max_words=8,
+              vocabulary_size=50, max_len=12, epochs=1, steps_per_epoch=2)
+    accuracy = tt.run_and_score("sentiment", ["sentiment", "subjectivity"], **kw)
+    assert 0.0 <= accuracy <= 1.0
+    with pytest.raises(ValueError, match="max_len"):  # 8 words do not fit a model of length 6
+        tt.run_and_score("sentiment", ["sentiment"], **{**kw, "max_len": 6})
