@@ -171,6 +171,37 @@ class MemorySampler(threading.Thread):
         self.sample()
 
 
+class CpuTrace(threading.Thread):
+    """Every ``every_s`` seconds, (monotonic time, cpu_seconds of each root's tree) until stop(): how the cores
+    were shared between the server with its kernels and the test's own browser, over any window of the run."""
+
+    def __init__(self, roots: dict[str, int], every_s: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.roots, self.every_s, self._stop_event = roots, every_s, threading.Event()
+        self.samples: list[tuple[float, dict[str, float]]] = []
+
+    def sample(self) -> None:
+        self.samples.append((time.monotonic(), {name: cpu_seconds(pid) for name, pid in self.roots.items()}))
+
+    def run(self) -> None:
+        self.sample()
+        while not self._stop_event.wait(self.every_s):
+            self.sample()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+    def share(self, start: float, end: float) -> dict[str, float]:
+        """Each root's CPU-seconds in [start, end] over the window's core-seconds (os.cpu_count() cores)."""
+        inside = [(t, cpu) for t, cpu in self.samples if start <= t <= end]
+        if len(inside) < 2:
+            return {}
+        (t0, first), (t1, last) = inside[0], inside[-1]
+        cores = os.cpu_count() or 1
+        return {name: (last[name] - first[name]) / ((t1 - t0) * cores) for name in self.roots}
+
+
 @dataclass
 class Session:
     """What one student saw: seconds to ready, per-change latencies, and why it failed or was dropped."""
@@ -193,9 +224,11 @@ class Memory:
 
 def rows_from(sessions: list[Session], memory: Memory, *, users: int, minutes: float, mode: str,
               interval_s: float, app: str = "room", warm_s: float | None = None,
-              driver: str = "Playwright + headless Chromium") -> list[Row]:
+              opening: dict[str, float] | None = None, driver: str = "Playwright + headless Chromium") -> list[Row]:
     """The report rows; PASS/FAIL against the issue's targets from 10 users on, INFO below (targets for 10).
-    ``warm_s``: seconds from the server's start until its preheated kernels were warm (room app), else None."""
+    ``warm_s``: seconds from the server's start until its preheated kernels were warm (room app), else None.
+    ``opening``: the share of the cores the server (with its kernels) and the test's browser used from the first
+    page load until the last session was ready (CpuTrace.share)."""
     graded = users >= TARGET_USERS
     served = (f"the room app ({APPS['room'].relative_to(PROJECT_ROOT)}) in {users} preheated kernels"
               if app == "room" else f"the lesson notebook ({NOTEBOOK.name}), a kernel started per visit")
@@ -235,6 +268,10 @@ def rows_from(sessions: list[Session], memory: Memory, *, users: int, minutes: f
             f"(peak − server alone {memory.baseline_pss / GIB:.2f} GiB) / {users}"),
         row("classroom sessions within 16 GiB (memory only)", None if fits is None else float(fits), "", None,
             "(16 GiB − server alone) / memory per session; says nothing about latency"),
+        *([row("classroom CPU while opening: the test's browser", 100 * opening["browser"], "%", None,
+               f"share of the {os.cpu_count()} cores from the first page load to the last ready page; the server "
+               f"and its kernels took {100 * opening['server']:.0f}%. Real students' browsers run on their own "
+               "machines, so this share is the test's, not the server's")] if opening else []),
         *([row("classroom pool warm-up", warm_s, " s", None,
                f"server start → {users} preheated kernels have run the app (before the class comes in)")]
           if warm_s is not None else []),
@@ -434,8 +471,8 @@ def classroom_load(users: int = 2, minutes: float = 1.0, mode: str = "fast", int
         tmp = Path(folder)
         started = time.monotonic()
         server, url, log = _start_voila(tmp, mode, app, users)
-        chromium = sampler = None
-        warm_s = None
+        chromium = sampler = cpu = None
+        warm_s, opening = None, {}
         try:
             wait_http(url + "/voila/static/voila.js", server, log, timeout_s=120.0)
             baseline, _ = process_memory(server.pid)  # the server alone; a preheated pool belongs to the sessions
@@ -445,8 +482,16 @@ def classroom_load(users: int = 2, minutes: float = 1.0, mode: str = "fast", int
                 _wait_warm(server, log)
                 warm_s = time.monotonic() - started
             chromium, cdp_port = _start_chromium(tmp)
+            cpu = CpuTrace({"server": server.pid, "browser": chromium.pid})
+            cpu.start()
+            opened = time.monotonic()
             sessions = asyncio.run(_classroom(cdp_port, url, users, minutes, interval_s))
+            cpu.stop()
+            ready = [s.ready_s for s in sessions if s.ready_s is not None]
+            opening = cpu.share(opened, opened + max(ready)) if ready else {}
         finally:
+            if cpu is not None:
+                cpu.stop()
             if sampler is not None:
                 sampler.stop()
             if chromium is not None:
@@ -458,4 +503,4 @@ def classroom_load(users: int = 2, minutes: float = 1.0, mode: str = "fast", int
     (PROJECT_ROOT / "build" / "classroom-sessions.json").write_text(
         json.dumps([s.__dict__ for s in sessions], indent=1))
     return rows_from(sessions, memory, users=users, minutes=minutes, mode=mode, interval_s=interval_s, app=app,
-                     warm_s=warm_s)
+                     warm_s=warm_s, opening=opening)
