@@ -120,6 +120,17 @@ def test_the_instructor_guide_prints_the_room_options() -> None:
         assert option.split("=")[0] in guide and option.split("=")[0] in app, option
 
 
+def test_cpu_trace_shares_a_window_between_the_trees() -> None:
+    trace = classroom.CpuTrace({"server": 1, "browser": 2})
+    cores = os.cpu_count() or 1
+    trace.samples = [(0.0, {"server": 0.0, "browser": 0.0}), (10.0, {"server": 1.0, "browser": 5.0}),
+                     (20.0, {"server": 2.0, "browser": 15.0})]
+    share = trace.share(0.0, 20.0)
+    assert share["server"] == pytest.approx(2.0 / (20 * cores)) and share["browser"] == pytest.approx(15 / (20 * cores))
+    assert trace.share(10.0, 20.0)["browser"] == pytest.approx(10 / (10 * cores))
+    assert trace.share(30.0, 40.0) == {}  # no samples in the window: nothing to say
+
+
 def test_cpu_seconds_grow_while_a_child_works() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass"])
     try:
@@ -229,4 +240,5 @@ def test_two_students_for_a_minute() -> None:
     assert rows["classroom retrain complete p50"].value >= rows["classroom first redraw p50"].value
     assert rows["classroom peak memory"].value > 0.1  # two TensorFlow kernels
     assert rows["classroom pool warm-up"].value > 0
+    assert rows["classroom CPU while opening: the test's browser"].value > 0
     assert _our_descendants() <= before, "the run left a process running"
