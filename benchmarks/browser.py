@@ -1,5 +1,5 @@
-"""What the browser test and the classroom load test share: Debian's Chromium, loopback servers started in a
-process group of their own, the skip-or-fail rule for a machine without a browser, and the screenshot (and
+"""What the browser tests and the classroom load test share: Debian's Chromium (started by start_chromium)
+and loopback servers, each in a process group of its own, the skip-or-fail rule for a machine without a browser, and the screenshot (and
 server log) a failing browser test leaves for a human."""
 from __future__ import annotations
 
@@ -40,6 +40,23 @@ def stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=grace_s)
+
+
+def start_chromium(folder: Path) -> tuple[subprocess.Popen, int]:
+    """Headless Chromium for Playwright to drive over CDP, in a process group of its own (profile and log in
+    ``folder``); returns the process and its DevTools port. Stopped here if the port does not appear in 30 s."""
+    profile, log = folder / "profile", folder / "chromium.log"
+    command = [str(CHROMIUM), *CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1",
+               "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 30
+    while not (port_file.is_file() and port_file.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process, grace_s=15.0)
+            raise RuntimeError(f"Chromium did not open its DevTools port:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    return process, int(port_file.read_text().split()[0])
 
 
 def wait_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 60.0) -> None:

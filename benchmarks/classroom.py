@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .browser import CHROMIUM, CHROMIUM_FLAGS, free_port, stop, wait_http
+from .browser import CHROMIUM, free_port, start_chromium, stop, wait_http
 from .common import Row, check
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -367,21 +367,6 @@ def _wait_warm(server: subprocess.Popen, log: Path, timeout_s: float = WARM_TIME
             raise RuntimeError(f"the preheated kernels were still busy after {timeout_s:g} s")
 
 
-def _start_chromium(tmp: Path) -> tuple[subprocess.Popen, int]:
-    profile, log = tmp / "profile", tmp / "chromium.log"
-    command = [str(CHROMIUM), *CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1",
-               "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 30
-    while not (port_file.is_file() and port_file.read_text().strip()):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process, grace_s=15.0)
-            raise RuntimeError(f"Chromium did not open its DevTools port: {log.read_text()[-1500:]}")
-        time.sleep(0.1)
-    return process, int(port_file.read_text().split()[0])
-
-
 # ----------------------------------------------------------------------------- one student
 _READY = """([slider, output, busy]) => { const o = document.querySelector(output);
     return !!(document.querySelector(slider + ' [role=slider]') && o && o.querySelector('img')
@@ -481,7 +466,7 @@ def classroom_load(users: int = 2, minutes: float = 1.0, mode: str = "fast", int
             if app == "room":
                 _wait_warm(server, log)
                 warm_s = time.monotonic() - started
-            chromium, cdp_port = _start_chromium(tmp)
+            chromium, cdp_port = start_chromium(tmp)
             cpu = CpuTrace({"server": server.pid, "browser": chromium.pid})
             cpu.start()
             opened = time.monotonic()

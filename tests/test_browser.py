@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,21 +128,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
     _require_browser()
     from playwright.sync_api import sync_playwright
 
-    tmp = tmp_path_factory.mktemp("chromium")
-    profile = tmp / "profile"
-    command = [str(CHROMIUM), *browser_tools.CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1",
-               "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"]
-    log = tmp / "chromium.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    process, cdp_port = browser_tools.start_chromium(tmp_path_factory.mktemp("chromium"))
     try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.is_file() and port_file.read_text().strip()):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Chromium did not open its DevTools port:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        cdp_port = int(port_file.read_text().split()[0])
         with sync_playwright() as playwright:
             connected = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{cdp_port}")
             try:

@@ -212,22 +212,6 @@ _WATCH = """([output, busy]) => { const o = document.querySelector(output);
     observer.observe(o, {subtree: true, childList: true, characterData: true, attributes: true}); }"""
 
 
-def _start_chromium(tmp: Path) -> tuple[subprocess.Popen, int]:
-    """Headless Chromium in its own process group; its DevTools port."""
-    profile, log = tmp / "profile", tmp / "chromium.log"
-    command = [str(browser_tools.CHROMIUM), *browser_tools.CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1",
-               "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 30
-    while not (port_file.is_file() and port_file.read_text().strip()):
-        if process.poll() is not None or time.monotonic() > deadline:
-            browser_tools.stop(process)
-            raise RuntimeError(f"Chromium did not open its DevTools port:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-    return process, int(port_file.read_text().split()[0])
-
-
 def _hub_env(tmp: Path) -> tuple[dict[str, str], int]:
     """The test's settings for CONFIG (loopback, free ports, a temporary state folder), and the public port."""
     port = browser_tools.free_port()
@@ -278,7 +262,7 @@ def test_three_students_open_the_playground_through_the_hub(tmp_path: Path) -> N
         baseline, _ = tree_memory(hub.pid)
         sampler = MemorySampler(hub.pid)
         sampler.start()
-        chromium, cdp_port = _start_chromium(tmp_path)
+        chromium, cdp_port = browser_tools.start_chromium(tmp_path)
         with sync_playwright() as playwright:
             browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{cdp_port}")
             try:
