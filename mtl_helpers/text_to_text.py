@@ -10,7 +10,7 @@ A decoder-only model reads ``prefix sentence <s> answer </s>`` left to right und
 to predict the answer tokens only; multi-task learning is then nothing but mixing the tasks' examples in the
 batches. Greedy decoding may write anything in the vocabulary; *constrained* decoding keeps each answer token
 in the task's label set and, for tagging, writes exactly one tag per word. The real corpora have prefixes too
-(``sentiment:``, ``review:``, ``subjectivity:``, ...); ``truncate`` and ``build_vocabulary(max_words=...)`` fit
+(``sentiment:``, ``review:``, ``subjectivity:``, ...); ``truncate`` and ``build_vocabulary(max_size=...)`` fit
 them to a model of fixed length and a small output layer.
 """
 from __future__ import annotations
@@ -62,10 +62,10 @@ def examples(task: data.TaskData, split: str = "train", prefix: str | None = Non
     return [format_example(task.name, t, y, prefix) for t, y in zip(part.tokens, part.labels)]
 
 
-def build_vocabulary(tasks: Sequence[data.TaskData], max_words: int | None = None) -> data.Vocabulary:
+def build_vocabulary(tasks: Sequence[data.TaskData], max_size: int | None = None) -> data.Vocabulary:
     """One vocabulary for inputs and answers: the train words, every toy prefix, the prefix of every task given
     and every label (case kept).
-    ``max_words``: keep only the most frequent train words (rarer ones read as ``<unk>``), then add the prefixes
+    ``max_size``: keep only that many of the most frequent train words (rarer ones read as ``<unk>``), then add the prefixes
     and labels: a real corpus brings some 20,000 words, most too rare to learn, each a row of the embedding and
     a column of the output layer."""
     if not tasks:
@@ -73,10 +73,10 @@ def build_vocabulary(tasks: Sequence[data.TaskData], max_words: int | None = Non
     words = [w for t in tasks for s in t.train.tokens for w in s]
     labels = [lab for t in tasks for lab in t.labels]
     toy = [prefix for name, prefix in PREFIXES.items() if name in data.TOY_TASK_NAMES]  # counted as words, as ever
-    if max_words is None:
+    if max_size is None:
         built = data.Vocabulary.build([words, toy + labels], lowercase=False)
     else:
-        built = data.Vocabulary.build([words], max_size=max_words, lowercase=False)
+        built = data.Vocabulary.build([words], max_size=max_size, lowercase=False)
     own = [PREFIXES[t.name] for t in tasks if t.name in PREFIXES]
     missing = [e for e in dict.fromkeys(toy + labels + own) if e not in built]
     return data.Vocabulary(built.tokens[len(data.Vocabulary.SPECIALS):] + missing, lowercase=False)
@@ -313,7 +313,7 @@ def run_and_score(target: str, tasks: Sequence[str], *, seed: int, vocabulary_ta
                                    relatedness=relatedness) for name in vocabulary_tasks}
     if max_words is not None:
         loaded = {name: truncate(task, max_words) for name, task in loaded.items()}
-    vocab = build_vocabulary(list(loaded.values()), max_words=vocabulary_size)
+    vocab = build_vocabulary(list(loaded.values()), max_size=vocabulary_size)
     model = build_model(len(vocab), max_len, seed=seed)
     patience = epochs if early_stopping_patience is None else early_stopping_patience
     train(model, vocab, [loaded[name] for name in tasks], target=loaded[target], epochs=epochs,

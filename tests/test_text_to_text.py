@@ -46,7 +46,7 @@ def test_vocabulary_holds_prefixes_and_labels(tasks):
 
 def test_a_capped_vocabulary_keeps_the_frequent_words_and_every_answer(tasks):
     full = tt.build_vocabulary(tasks)
-    capped = tt.build_vocabulary(tasks, max_words=10)
+    capped = tt.build_vocabulary(tasks, max_size=10)
     words = capped.tokens[len(data.Vocabulary.SPECIALS):]
     assert words[:10] == [w for w in full.tokens[len(data.Vocabulary.SPECIALS):] if w not in
                           set(tt.PREFIXES.values()) | {lab for t in tasks for lab in t.labels}][:10]
