@@ -15,8 +15,13 @@ them to a model of fixed length and a small output layer.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +36,7 @@ PREFIXES: dict[str, str] = {"toy_sentiment": "sentiment:", "toy_topic": "topic:"
 PARAPHRASES: dict[str, str] = {"toy_sentiment": "polarity:", "toy_topic": "subject:", "toy_ner": "entities:",
                                "toy_roles": "agents:", "sentiment": "polarity:", "subjectivity": "opinion:",
                                "review_polarity": "verdict:", "pos": "categories:", "chunk": "phrases:"}
+CACHE_DIR = Path(__file__).resolve().parents[1] / "build" / "text_pretrained"  # git-ignored checkpoints
 SEP, END = data.Vocabulary.SPECIALS[data.Vocabulary.BOS], data.Vocabulary.SPECIALS[data.Vocabulary.EOS]
 Example = tuple[list[str], list[str]]  # (source words with the prefix, answer words)
 
@@ -293,18 +299,169 @@ def train(model, vocab: data.Vocabulary, tasks: Sequence[data.TaskData], *, targ
     return history
 
 
+@dataclass(frozen=True)
+class Pretraining:
+    """Everything a pretrained text model depends on: the unlabelled corpora (lower-cased, cut to ``max_words``),
+    the vocabulary (their ``vocabulary_size`` most frequent words, then every prefix and the labels of
+    ``tasks``), the model's length and the budget. One checkpoint serves every fine-tuning seed, as a public
+    checkpoint does; the seeds of a comparison then vary the target's split and batches, not the pretraining."""
+
+    corpora: tuple[str, ...] = data.TEXT_CORPORA
+    tasks: tuple[str, ...] = ("sentiment", "review_polarity", "subjectivity")
+    max_words: int = 32
+    vocabulary_size: int = 2000
+    max_len: int = 36
+    steps: int = 1500
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    dev_sentences: int = 2000
+    max_sentences: int | None = None  # keep only this many training sentences (fast mode)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.corpora or any(c not in data.TEXT_CORPORA for c in self.corpora):
+            raise ValueError(f"corpora {list(self.corpora)} must be some of {data.TEXT_CORPORA}; pass e.g. "
+                             "corpora=('movie_reviews',).")
+        if unknown := [t for t in self.tasks if t not in PREFIXES]:
+            raise ValueError(f"tasks {unknown} have no text prefix; use some of {sorted(PREFIXES)}.")
+        if self.max_len < self.max_words + 1 or self.steps < 1 or self.batch_size < 1:
+            raise ValueError(f"need max_len > max_words (a sentence and its </s>), steps >= 1 and batch_size >= 1; "
+                             f"got {self.max_len}, {self.max_words}, {self.steps}, {self.batch_size}.")
+
+    def key(self) -> str:
+        """The checkpoint's file name: it changes with every field."""
+        return "text_" + hashlib.sha1(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass
+class Pretrained:
+    """A pretrained text model, its vocabulary, the dev perplexity by step and where it came from."""
+
+    model: object
+    vocab: data.Vocabulary
+    history: dict[str, list[float]]  # {"step": ..., "dev perplexity": ...}
+    source: str  # "trained here" or "loaded from <path>"
+
+
+def pretraining_text(setting: Pretraining) -> tuple[list[list[str]], list[list[str]]]:
+    """(train, dev) sentences of the unlabelled corpora: lower-cased as the task corpora are, cut to
+    ``max_words``; a seeded ``dev_sentences`` held out to measure perplexity."""
+    sentences = [[w.lower() for w in s[:setting.max_words]] for s in data.unlabeled_sentences(setting.corpora)]
+    order = np.random.default_rng(setting.seed).permutation(len(sentences))
+    train = [sentences[i] for i in order[setting.dev_sentences:]]
+    return train[:setting.max_sentences], [sentences[i] for i in order[:setting.dev_sentences]]
+
+
+def pretraining_vocabulary(setting: Pretraining) -> data.Vocabulary:
+    """The checkpoint's vocabulary, the same whatever split a seed draws: the text's most frequent words, then
+    every prefix and the labels of ``setting.tasks``."""
+    train, _ = pretraining_text(setting)
+    built = data.Vocabulary.build(train, max_size=setting.vocabulary_size, lowercase=False)
+    labels = [lab for name in setting.tasks for lab in data.load_task(name, max_sentences=2).labels]
+    missing = [e for e in dict.fromkeys([*PREFIXES.values(), *labels]) if e not in built]
+    return data.Vocabulary(built.tokens[len(data.Vocabulary.SPECIALS):] + missing, lowercase=False)
+
+
+def encode_text(sentences: Sequence[Sequence[str]], vocab: data.Vocabulary, max_len: int) -> tuple[np.ndarray, ...]:
+    """(inputs, next-token targets, weights) for next-word prediction on plain text: ``sentence </s>`` shifted
+    by one, every real position a target (pretraining learns the language, no task)."""
+    x = np.zeros((len(sentences), max_len), np.int32)
+    y = np.zeros((len(sentences), max_len), np.int32)
+    for i, sentence in enumerate(sentences):
+        ids = vocab.encode([*sentence[:max_len], END])
+        x[i, :len(ids) - 1], y[i, :len(ids) - 1] = ids[:-1], ids[1:]
+    return x, y, (y > 0).astype(np.float32)
+
+
+def perplexity(model, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """exp(mean next-token cross-entropy) over the weighted positions (``<unk>`` counts as a word)."""
+    import keras
+
+    logits = model.predict(x, batch_size=256, verbose=0)
+    loss = np.asarray(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
+    return float(np.exp(np.sum(loss * w) / np.sum(w)))
+
+
+def unigram_perplexity(y_train: np.ndarray, w_train: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """The baseline a language model must beat: every next token from its training frequency (add-one)."""
+    counts = np.bincount(y_train[w_train > 0], minlength=int(max(y_train.max(), y.max())) + 1) + 1.0
+    log_p = np.log(counts / counts.sum())
+    return float(np.exp(-np.sum(log_p[y] * w) / np.sum(w)))
+
+
+def pretrain(setting: Pretraining = Pretraining(), cache_dir: Path | str | None = CACHE_DIR) -> Pretrained:
+    """The text model trained on next-word prediction over ``setting.corpora`` (``steps`` batches), or loaded
+    from ``cache_dir`` when a run with the same setting saved it (``python -m mtl_helpers.text_to_text``)."""
+    import keras
+    import tensorflow as tf
+
+    vocab = pretraining_vocabulary(setting)
+    model = build_model(len(vocab), setting.max_len, seed=setting.seed)
+    path = Path(cache_dir) / f"{setting.key()}.npz" if cache_dir is not None else None
+    if path is not None and path.exists():
+        with np.load(path) as saved:
+            model.set_weights([saved[f"w{i}"] for i in range(len(saved.files) - 1)])
+            return Pretrained(model, vocab, json.loads(str(saved["history"])), f"loaded from {path}")
+    train_text, dev_text = pretraining_text(setting)
+    x, y, w = encode_text(train_text, vocab, setting.max_len)
+    dev = encode_text(dev_text, vocab, setting.max_len)
+    optimizer = keras.optimizers.Adam(setting.learning_rate)
+
+    @tf.function
+    def step(xb, yb, wb):
+        with tf.GradientTape() as tape:
+            losses = keras.losses.sparse_categorical_crossentropy(yb, model(xb, training=True), from_logits=True)
+            loss = tf.reduce_sum(losses * wb) / tf.reduce_sum(wb)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+    rng = np.random.default_rng(setting.seed)
+    history: dict[str, list[float]] = {"step": [0], "dev perplexity": [perplexity(model, *dev)]}
+    every = max(1, setting.steps // 6)
+    for k in range(1, setting.steps + 1):
+        rows = rng.integers(len(x), size=setting.batch_size)
+        step(x[rows], y[rows], w[rows])
+        if k % every == 0 or k == setting.steps:
+            history["step"].append(k)
+            history["dev perplexity"].append(perplexity(model, *dev))
+    history["unigram dev perplexity"] = [unigram_perplexity(y, w, *dev[1:])]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **{f"w{i}": v for i, v in enumerate(model.get_weights())}, history=json.dumps(history))
+    return Pretrained(model, vocab, history, "trained here")
+
+
+FAST_PRETRAINING: dict[str, int] = dict(steps=20, dev_sentences=200, max_sentences=2000)
+_CHECKPOINTS: dict[Pretraining, list[np.ndarray]] = {}
+
+
+def _checkpoint(setting: Pretraining) -> list[np.ndarray]:
+    """The pretrained weights of ``setting``, pretrained (or loaded) once per process. Fast mode pretrains
+    ``FAST_PRETRAINING`` instead (the same vocabulary size and length: it checks that the code runs) and saves nothing."""
+    from . import config
+
+    if config.FAST:
+        setting = dataclasses.replace(setting, **FAST_PRETRAINING)
+    if setting not in _CHECKPOINTS:
+        _CHECKPOINTS[setting] = pretrain(setting, None if config.FAST else CACHE_DIR).model.get_weights()
+    return _CHECKPOINTS[setting]
+
+
 def run_and_score(target: str, tasks: Sequence[str], *, seed: int, vocabulary_tasks: Sequence[str],
                   toy_size: int = 10000, fractions: Mapping[str, float] | None = None, relatedness: float = 1.0,
                   max_len: int = 36, epochs: int = 15, steps_per_epoch: int = 25,
                   early_stopping_patience: int | None = 4, test_prefix: str | None = None,
                   max_words: int | None = None, vocabulary_size: int | None = None,
+                  pretraining: Mapping[str, object] | None = None, pretrained: bool = False,
                   **train_options: float) -> float:
     """One seed of a text-to-text setup, as the lesson ledger runs it: load ``vocabulary_tasks`` (the seed
     decides corpus and split; ``fractions`` subsample training sets), build one vocabulary over all of them,
     so both sides of a comparison read the same tokens, train on ``tasks``, and score ``target`` on test with
     constrained decoding. ``test_prefix``: ask the test questions with this wording instead of the trained
     one (e.g. PARAPHRASES[target]). Real corpora: ``max_words`` cuts every sentence to its first words
-    (``truncate``; max_len must hold them), ``vocabulary_size`` keeps the most frequent train words."""
+    (``truncate``; max_len must hold them), ``vocabulary_size`` keeps the most frequent train words.
+    ``pretraining`` (Pretraining fields): both sides read that checkpoint's vocabulary and length instead;
+    ``pretrained``: start from its weights (pretrained once, for every seed) instead of random ones."""
     if target not in tasks or not set(tasks) <= set(vocabulary_tasks):
         raise ValueError(f"target {target!r} must be one of tasks {list(tasks)}, and tasks a subset of "
                          f"vocabulary_tasks {list(vocabulary_tasks)}.")
@@ -313,9 +470,33 @@ def run_and_score(target: str, tasks: Sequence[str], *, seed: int, vocabulary_ta
                                    relatedness=relatedness) for name in vocabulary_tasks}
     if max_words is not None:
         loaded = {name: truncate(task, max_words) for name, task in loaded.items()}
-    vocab = build_vocabulary(list(loaded.values()), max_size=vocabulary_size)
-    model = build_model(len(vocab), max_len, seed=seed)
+    if pretraining is None:
+        if pretrained:
+            raise ValueError("pretrained=True needs pretraining (the Pretraining fields of the checkpoint).")
+        vocab = build_vocabulary(list(loaded.values()), max_size=vocabulary_size)
+        model = build_model(len(vocab), max_len, seed=seed)
+    else:
+        setting = Pretraining(**{k: tuple(v) if isinstance(v, list) else v for k, v in pretraining.items()})
+        vocab = pretraining_vocabulary(setting)
+        model = build_model(len(vocab), setting.max_len, seed=seed)
+        if pretrained:
+            model.set_weights(_checkpoint(setting))
     patience = epochs if early_stopping_patience is None else early_stopping_patience
     train(model, vocab, [loaded[name] for name in tasks], target=loaded[target], epochs=epochs,
           steps_per_epoch=steps_per_epoch, patience=patience, seed=seed, **train_options)
     return score(loaded[target], predict(model, vocab, loaded[target], prefix=test_prefix))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """CLI: pretrain the default Pretraining into build/text_pretrained/ (notebook 10 and the ledger load it)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Pretrain notebook 10's text model on the unlabelled NLTK text.")
+    parser.add_argument("--steps", type=int, default=Pretraining.steps, help="batches of next-word prediction")
+    done = pretrain(Pretraining(steps=parser.parse_args(argv).steps))
+    print(f"{done.source}; dev perplexity by step {dict(zip(done.history['step'], done.history['dev perplexity']))}, "
+          f"unigram {done.history['unigram dev perplexity'][0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -178,3 +178,68 @@ def test_run_and_score_reads_real_corpora_cut_and_capped():
     assert 0.0 <= accuracy <= 1.0
     with pytest.raises(ValueError, match="max_len"):  # 8 words do not fit a model of length 6
         tt.run_and_score("sentiment", ["sentiment"], **{**kw, "max_len": 6})
+
+
+SMALL = dict(corpora=("movie_reviews",), steps=30, dev_sentences=100, max_sentences=400, vocabulary_size=300,
+             max_words=10, max_len=14, batch_size=16)
+
+
+def test_encode_text_targets_every_next_word_then_the_end():
+    vocab = data.Vocabulary(["the", "fish", "swims"], lowercase=False)
+    x, y, w = tt.encode_text([["the", "fish", "swims"]], vocab, max_len=5)
+    assert vocab.decode(x[0][:3]) == ["the", "fish", "swims"]
+    assert vocab.decode(y[0][:3]) == ["fish", "swims", tt.END]
+    assert w[0].tolist() == [1, 1, 1, 0, 0]  # a sentence of 3 words has 3 next tokens; padding none
+
+
+def test_pretraining_vocabulary_is_the_texts_and_holds_every_answer():
+    vocab = tt.pretraining_vocabulary(tt.Pretraining(**SMALL))
+    assert "the" in vocab and "," in vocab
+    assert all(p in vocab for p in tt.PREFIXES.values())
+    assert all(lab in vocab for lab in ("pos", "neg", "subj", "obj"))
+    assert not any(p in vocab for p in tt.PARAPHRASES.values())  # an unseen wording stays unseen
+    assert len(vocab) <= 300 + len(data.Vocabulary.SPECIALS) + len(tt.PREFIXES) + 4
+
+
+def test_pretraining_lowers_perplexity_below_the_unigram_model_and_is_saved(tmp_path):
+    setting = tt.Pretraining(**{**SMALL, "steps": 200})
+    done = tt.pretrain(setting, tmp_path)
+    curve = done.history["dev perplexity"]
+    assert done.source == "trained here" and curve[-1] < 0.5 * curve[0]
+    assert curve[-1] < done.history["unigram dev perplexity"][0]  # it learned more than word frequencies
+    again = tt.pretrain(setting, tmp_path)
+    assert again.source.startswith("loaded from") and again.history == done.history
+    assert all(np.array_equal(a, b) for a, b in zip(done.model.get_weights(), again.model.get_weights()))
+
+
+def test_unigram_perplexity_counts_training_frequencies_with_add_one():
+    y = np.array([[1, 2, 3, 4]])
+    w = np.ones_like(y, dtype=np.float32)
+    # ids 0..4 counted once more each: 1, 2, 2, 2, 2 of 9; every dev token has p = 2/9
+    assert math.isclose(tt.unigram_perplexity(y, w, y, w), 4.5)
+    skewed = np.array([[1, 1, 1, 2]])
+    assert tt.unigram_perplexity(skewed, w, np.array([[1]]), np.ones((1, 1))) < 4.5  # the frequent word is cheap
+
+
+def test_pretraining_rejects_bad_settings():
+    with pytest.raises(ValueError, match="corpora"):
+        tt.Pretraining(corpora=("wikipedia",))
+    with pytest.raises(ValueError, match="prefix"):
+        tt.Pretraining(tasks=("ner_xx",))
+    with pytest.raises(ValueError, match="max_len"):
+        tt.Pretraining(max_words=40, max_len=36)
+
+
+def test_run_and_score_starts_from_the_checkpoint_only_when_asked(monkeypatch):
+    setting = tt.Pretraining(**SMALL)
+    kw = dict(seed=0, vocabulary_tasks=["sentiment"], fractions={"sentiment": 0.05}, max_words=10,
+              epochs=1, steps_per_epoch=1, pretraining={**SMALL})
+    loads = []
+    monkeypatch.setattr(tt, "_checkpoint", lambda s: loads.append(s) or tt.build_model(
+        len(tt.pretraining_vocabulary(setting)), setting.max_len, seed=7).get_weights())
+    tt.run_and_score("sentiment", ["sentiment"], **kw)
+    assert loads == []
+    tt.run_and_score("sentiment", ["sentiment"], **kw, pretrained=True)
+    assert loads == [setting]
+    with pytest.raises(ValueError, match="pretraining"):
+        tt.run_and_score("sentiment", ["sentiment"], **{**kw, "pretraining": None}, pretrained=True)
