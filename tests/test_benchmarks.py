@@ -284,3 +284,19 @@ def test_a_run_without_the_quality_table_derives_its_rows_again_from_the_kept_ru
     assert run.main(["--only", "playground_grid", "--out-dir", str(tmp_path)]) == 0
     report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
     assert "7. chunk f1 (chosen on dev, %)" in report and "best setting" not in report
+
+
+def test_the_gain_row_counts_only_the_setup_a_choice_on_dev_picks():
+    test = _table([1.0, 1.2, 0.9])  # hard sharing gains about a point on test in every seed
+
+    def with_dev(hard_minus_single):
+        dev = test.assign(split="dev")
+        dev.loc[dev.sharing == "hard", "value"] = dev[dev.sharing == "none"].value.to_numpy() + hard_minus_single
+        return pd.concat([test, dev], ignore_index=True)
+
+    picks_hard = quality.quality_rows(with_dev(+0.01), [], "(test)")
+    assert _row(picks_hard, "7. a multi-task gain").verdict == "PASS"
+    assert "the setups chosen on dev" in _row(picks_hard, "7. a multi-task gain").note
+    picks_single = quality.quality_rows(with_dev(-0.01), [], "(test)")  # dev prefers single-task
+    assert _row(picks_single, "7. chunk f1").name == "7. chunk f1 (chosen on dev, %)"
+    assert _row(picks_single, "7. a multi-task gain").verdict == "FAIL"  # the test-side gain is not counted
