@@ -16,6 +16,7 @@ them to a model of fixed length and a small output layer.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -343,15 +344,17 @@ class Pretrained:
     source: str  # "trained here" or "loaded from <path>"
 
 
-def pretraining_text(setting: Pretraining) -> tuple[list[list[str]], list[list[str]]]:
+@functools.cache
+def pretraining_text(setting: Pretraining) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
     """(train, dev) sentences of the unlabelled corpora: lower-cased as the task corpora are, cut to
-    ``max_words``; a seeded ``dev_sentences`` held out to measure perplexity."""
-    sentences = [[w.lower() for w in s[:setting.max_words]] for s in data.unlabeled_sentences(setting.corpora)]
+    ``max_words``; a seeded ``dev_sentences`` held out to measure perplexity. Built once per setting."""
+    sentences = [tuple(w.lower() for w in s[:setting.max_words]) for s in data.unlabeled_sentences(setting.corpora)]
     order = np.random.default_rng(setting.seed).permutation(len(sentences))
-    train = [sentences[i] for i in order[setting.dev_sentences:]]
-    return train[:setting.max_sentences], [sentences[i] for i in order[:setting.dev_sentences]]
+    train = tuple(sentences[i] for i in order[setting.dev_sentences:])
+    return train[:setting.max_sentences], tuple(sentences[i] for i in order[:setting.dev_sentences])
 
 
+@functools.cache
 def pretraining_vocabulary(setting: Pretraining) -> data.Vocabulary:
     """The checkpoint's vocabulary, the same whatever split a seed draws: the text's most frequent words, then
     every prefix and the labels of ``setting.tasks``."""
