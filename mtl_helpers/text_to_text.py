@@ -11,7 +11,9 @@ to predict the answer tokens only; multi-task learning is then nothing but mixin
 batches. Greedy decoding may write anything in the vocabulary; *constrained* decoding keeps each answer token
 in the task's label set and, for tagging, writes exactly one tag per word. The real corpora have prefixes too
 (``sentiment:``, ``review:``, ``subjectivity:``, ...); ``truncate`` and ``build_vocabulary(max_size=...)`` fit
-them to a model of fixed length and a small output layer.
+them to a model of fixed length and a small output layer. ``pretrain`` first trains the same model to predict the
+next word of unlabelled NLTK text (one checkpoint, saved in build/text_pretrained/), as GPT and T5 learn the
+language before the tasks.
 """
 from __future__ import annotations
 
