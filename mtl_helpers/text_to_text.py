@@ -87,7 +87,12 @@ def build_vocabulary(tasks: Sequence[data.TaskData], max_size: int | None = None
     else:
         built = data.Vocabulary.build([words], max_size=max_size, lowercase=False)
     own = [PREFIXES[t.name] for t in tasks if t.name in PREFIXES]
-    missing = [e for e in dict.fromkeys(toy + labels + own) if e not in built]
+    return _with_answers(built, toy + labels + own)
+
+
+def _with_answers(built: data.Vocabulary, extra: Sequence[str]) -> data.Vocabulary:
+    """``built`` with every token of ``extra`` (prefixes, labels) it lacks appended: answers are never <unk>."""
+    missing = [e for e in dict.fromkeys(extra) if e not in built]
     return data.Vocabulary(built.tokens[len(data.Vocabulary.SPECIALS):] + missing, lowercase=False)
 
 
@@ -363,8 +368,7 @@ def pretraining_vocabulary(setting: Pretraining) -> data.Vocabulary:
     train, _ = pretraining_text(setting)
     built = data.Vocabulary.build(train, max_size=setting.vocabulary_size, lowercase=False)
     labels = [lab for name in setting.tasks for lab in data.load_task(name, max_sentences=2).labels]
-    missing = [e for e in dict.fromkeys([*PREFIXES.values(), *labels]) if e not in built]
-    return data.Vocabulary(built.tokens[len(data.Vocabulary.SPECIALS):] + missing, lowercase=False)
+    return _with_answers(built, [*PREFIXES.values(), *labels])
 
 
 def encode_text(sentences: Sequence[Sequence[str]], vocab: data.Vocabulary, max_len: int) -> tuple[np.ndarray, ...]:
@@ -379,12 +383,16 @@ def encode_text(sentences: Sequence[Sequence[str]], vocab: data.Vocabulary, max_
 
 
 def perplexity(model, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-    """exp(mean next-token cross-entropy) over the weighted positions (``<unk>`` counts as a word)."""
+    """exp(mean next-token cross-entropy) over the weighted positions (``<unk>`` counts as a word). Batch by
+    batch: the logits of 2,000 sentences over the whole vocabulary would be some 600 MB at once."""
     import keras
 
-    logits = model.predict(x, batch_size=256, verbose=0)
-    loss = np.asarray(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-    return float(np.exp(np.sum(loss * w) / np.sum(w)))
+    total = 0.0
+    for i in range(0, len(x), 256):
+        logits = model(x[i:i + 256], training=False)
+        loss = np.asarray(keras.losses.sparse_categorical_crossentropy(y[i:i + 256], logits, from_logits=True))
+        total += float(np.sum(loss * w[i:i + 256]))
+    return float(np.exp(total / np.sum(w)))
 
 
 def unigram_perplexity(y_train: np.ndarray, w_train: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
