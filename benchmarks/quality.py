@@ -433,9 +433,10 @@ def quality_rows(table: pd.DataFrame, skipped: list[str], budget_note: str,
     if positive:
         note = "; ".join(f"{g[1]} on {g[0]}: {g[2]:+.2f} points, 95% CI [{g[3]:.2f}, {g[4]:.2f}], n={g[5]}"
                          for g in positive[:4]) + (" ..." if len(positive) > 4 else "")
-    unchosen = sorted({g[0] for g in gains} - set(chosen))
-    note += (("; the setups chosen on dev" + (f", and every variant of {', '.join(unchosen)} (no dev scores)"
-                                              if unchosen else "")) if chosen else "")
+    if chosen:
+        note += "; the setups chosen on dev"
+        if unchosen := sorted({g[0] for g in gains} - set(chosen)):
+            note += f", and every variant of {', '.join(unchosen)} (no dev scores)"
     row = check("quality", "7. a multi-task gain over single-task with 95% CI above 0",
                 float(len(positive)), at_least=1, note=note)
     row.unit = " settings"
