@@ -51,15 +51,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mtl_helpers import data, experiments, metrics
+from mtl_helpers import data, experiments, lessons, metrics
 
 from .common import Row, check
 
 GROUPS: tuple[tuple[str, str], ...] = (("sentiment", "subjectivity"), ("chunk", "pos"),
                                        ("ner_es", "pos_es"), ("ner_nl", "pos_nl"))
 VARIANTS: tuple[str, ...] = ("none", "hard", "soft", "lm_hard", "transfer")
-VARIANT_NAMES = {"none": "single-task", "hard": "hard sharing", "soft": "soft sharing",
-                 "lm_hard": "hard + LM pretraining", "transfer": "single-task after a related task"}
+VARIANT_NAMES = lessons.FULL_SCALE_NAMES  # the names a notebook's lessons.full_scale prints too
 #: Sequential transfer ("transfer"): the related labelled task each single-task model of a group first trains on
 #: (experiments.run_experiment's pretrain_on). Only the sentence group has one: review polarity, 52k training
 #: sentences of IMDb reviews labelled with their review's polarity (more, noisier sentiment labels in MR's

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +318,29 @@ def measured(claim_id: str, path: Path = LEDGER_CSV) -> str:
     row = match.iloc[0]
     return (f"[{entry.id}] {entry.statement}\n  measured by the benchmark, seeds {row.seeds}: {row.metric} paired "
             f"difference {row['diff']:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]; the claim {row.verdict}.")
+
+
+QUALITY_CSV = LEDGER_CSV.with_name("quality_runs.csv")
+#: How the benchmark's quality table names its variants (benchmarks/quality.py VARIANT_NAMES).
+FULL_SCALE_NAMES = {"none": "single-task", "hard": "hard sharing", "soft": "soft sharing",
+                    "lm_hard": "hard + LM pretraining", "transfer": "single-task after a related task"}
+
+
+def full_scale(task: str, treatment: str, baseline: str = "none", path: Path = QUALITY_CSV) -> evidence.Comparison:
+    """The committed full-corpus measurement of ``treatment`` against ``baseline`` on ``task`` (benchmarks/
+    quality_runs.csv: 3 seeds, test split, paired by seed), so that a notebook quotes the benchmark's current
+    number instead of a copy that a re-run can contradict."""
+    if baseline not in FULL_SCALE_NAMES or treatment not in FULL_SCALE_NAMES:
+        raise ValueError(f"unknown variant {baseline!r} or {treatment!r}; use one of {sorted(FULL_SCALE_NAMES)}.")
+    if not path.exists():
+        raise ValueError(f"{path} is missing; run `python -m benchmarks --only quality` to measure the table.")
+    runs = pd.read_csv(path)
+    if task not in set(runs.task):
+        raise ValueError(f"the quality table has no task {task!r}; it has {sorted(set(runs.task))}.")
+    runs = runs[runs.sharing.isin([baseline, treatment])].assign(sharing=lambda f: f.sharing.map(FULL_SCALE_NAMES))
+    comparison = evidence.from_table(runs, FULL_SCALE_NAMES[baseline], FULL_SCALE_NAMES[treatment], task=task,
+                                     split="test")
+    return replace(comparison, metric=f"{task} {comparison.metric}, full corpus")
 
 
 def seeds_for(entry: Claim, seeds: Sequence[int]) -> list[int]:

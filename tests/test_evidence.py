@@ -125,6 +125,29 @@ def test_the_ledger_is_well_formed():
         lessons.claim("no-such-claim")
 
 
+def test_full_scale_pairs_the_committed_quality_runs_by_seed(tmp_path):
+    rows = [{"task": "sentiment", "sharing": sharing, "seed": seed, "split": split, "metric": "accuracy",
+             "value": value + (0.5 if split == "dev" else 0.0)}
+            for sharing, values in {"none": (0.70, 0.72, 0.74), "hard": (0.72, 0.741, 0.759)}.items()
+            for seed, value in enumerate(values) for split in ("dev", "test")]
+    path = tmp_path / "quality_runs.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    comparison = lessons.full_scale("sentiment", "hard", path=path)
+    assert comparison.baseline == "single-task" and comparison.treatment == "hard sharing"
+    assert comparison.diffs == pytest.approx((0.02, 0.021, 0.019))  # test split only, paired by seed
+    assert comparison.metric == "sentiment accuracy, full corpus" and comparison.verdict == "helps"
+    with pytest.raises(ValueError, match="unknown variant"):
+        lessons.full_scale("sentiment", "shared", path=path)
+    with pytest.raises(ValueError, match="no task 'chunk'"):
+        lessons.full_scale("chunk", "hard", path=path)
+    with pytest.raises(ValueError, match="--only quality"):
+        lessons.full_scale("sentiment", "hard", path=tmp_path / "none.csv")
+    with pytest.raises(ValueError, match="no rows with sharing='soft sharing'"):
+        lessons.full_scale("sentiment", "soft", path=path)
+    committed = lessons.full_scale("sentiment", "hard")  # benchmarks/quality_runs.csv, as the notebooks read it
+    assert len(committed.seeds) == 3
+
+
 def test_ledger_verdict_of_each_outcome():
     helps = lessons.claim("01-related-helps")
     no_effect = lessons.claim("05-dwa-vs-tuned")
