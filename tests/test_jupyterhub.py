@@ -55,7 +55,7 @@ def load_config(monkeypatch: pytest.MonkeyPatch, **settings: str):
 def test_defaults_are_a_course_on_one_server(monkeypatch) -> None:
     """Without settings: the measured limits, shared corpora, one TensorFlow thread, culling, PAM + systemd."""
     c = load_config(monkeypatch)
-    assert c.Spawner.mem_limit == "4G" and c.Spawner.cpu_limit == 1.0
+    assert c.Spawner.mem_limit == "6G" and c.Spawner.cpu_limit == 1.0
     assert c.Spawner.environment == {"NLTK_DATA": "/srv/mtl-nlp/nltk_data", "MTL_THREADS": "1", "MTL_FAST": "0",
                                      "TF_CPP_MIN_LOG_LEVEL": "2"}
     assert c.JupyterHub.ip == c.JupyterHub.hub_ip == c.Spawner.ip == "127.0.0.1"
@@ -299,7 +299,7 @@ def test_three_students_open_the_playground_through_the_hub(tmp_path: Path) -> N
         servers = [environ for _, cmdline, environ in seen.values() if "jupyterhub-singleuser" in cmdline]
         assert sorted(environ["JUPYTERHUB_USER"] for environ in servers) == sorted(USERS)
         for environ in servers:
-            assert environ["MEM_LIMIT"] == str(4 * 2**30) and float(environ["CPU_LIMIT"]) == 1.0
+            assert environ["MEM_LIMIT"] == str(6 * 2**30) and float(environ["CPU_LIMIT"]) == 1.0
             assert environ["NLTK_DATA"] == env["MTL_HUB_NLTK_DATA"]
             assert (environ["MTL_FAST"], environ["MTL_THREADS"]) == ("1", "1")
         kernels = [cmdline for _, cmdline, environ in seen.values() if "ipykernel" in cmdline]
