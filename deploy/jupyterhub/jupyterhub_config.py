@@ -104,9 +104,9 @@ c.JupyterHub.spawner_class = setting("SPAWNER", "systemdspawner.SystemdSpawner")
 c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "home" / "{username}")
 
 # Per-student limits, from the measured sessions (benchmarks/README.md): a fast-mode playground session holds
-# about 0.6 GiB (PSS); the largest class-mode kernel of the series peaked at 4.41 GiB (2026-12-02), so 6G leaves headroom;
-# one core each (MTL_THREADS below matches it). Under SystemdSpawner or KubeSpawner a server that goes past
-# mem_limit loses a process (its largest, usually the kernel).
+# about 0.6 GiB (PSS); the largest class-mode kernel of the series peaked at 4.41 GiB (2026-12-02), so 6G
+# leaves headroom; one core each (MTL_THREADS below matches it). Under SystemdSpawner or KubeSpawner a server
+# that goes past mem_limit loses a process (its largest, usually the kernel).
 c.Spawner.mem_limit = amount("MEM_LIMIT", "6G", r"[0-9]+(\.[0-9]+)?[KMGT]?", "4G or 512M")
 c.Spawner.cpu_limit = float(amount("CPU_LIMIT", "1", r"[0-9]+(\.[0-9]+)?", "1 or 0.5"))
 c.Spawner.environment = {
